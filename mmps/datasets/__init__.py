@@ -1,0 +1,1 @@
+# Copyright (c) mmps contributors. All rights reserved.

@@ -1,0 +1,229 @@
+# Copyright (c) mmps contributors. All rights reserved.
+from typing import List, Tuple
+
+from mmdet.models.roi_heads import StandardRoIHead
+from mmdet.models.task_modules.samplers import SamplingResult
+from mmdet.models.utils import unpack_gt_instances
+from mmdet.structures import SampleList
+from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
+from mmdet.utils import ConfigType, InstanceList
+from torch import Tensor
+
+from mmps.registry import MODELS
+
+
+@MODELS.register_module()
+class PersonSearchRoIHead(StandardRoIHead):
+    """RoI head that detects persons and embeds them for re-identification.
+
+    Beside mmdet's box head (person/background classification and box
+    regression) it runs an embedding head on the same RoI features (after
+    the shared head, e.g. ResNet conv5 for C4 models), trained with the
+    embedding head's re-identification loss (OIM by default).
+
+    At test time the detected boxes are embedded by a second pass through
+    the RoI extractor and the shared head, so a gallery embedding describes
+    the box that is reported, and query boxes are embedded by the very same
+    path (:meth:`predict_query`).
+
+    Args:
+        embedding_head (dict): Config of the embedding head, e.g.
+            :class:`EmbeddingHead`.
+        **kwargs: Arguments of :class:`mmdet.models.StandardRoIHead`.
+    """
+
+    def __init__(self, embedding_head: ConfigType, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.init_embedding_head(embedding_head)
+
+    def init_embedding_head(self, embedding_head: ConfigType) -> None:
+        """Initialize the embedding head.
+
+        Args:
+            embedding_head (dict or ConfigDict): Config of the embedding
+                head.
+        """
+        self.embedding_head = MODELS.build(embedding_head)
+
+    def _bbox_forward(self, x: Tuple[Tensor], rois: Tensor) -> dict:
+        """Box and embedding head forward, in training and testing.
+
+        Args:
+            x (tuple[Tensor]): Multi-level image features.
+            rois (Tensor): RoIs, shape (n, 5), the first column the index of
+                the image in the batch.
+
+        Returns:
+            dict[str, Tensor]: mmdet's ``cls_score``, ``bbox_pred``,
+            ``bbox_feats``, and ``embeddings`` of shape (n, D).
+        """
+        bbox_results = super()._bbox_forward(x, rois)
+        bbox_results['embeddings'] = self.embedding_head(
+            bbox_results['bbox_feats'])
+        return bbox_results
+
+    def loss(self, x: Tuple[Tensor], rpn_results_list: InstanceList,
+             batch_data_samples: SampleList) -> dict:
+        """Detection and re-identification losses of the sampled RoIs.
+
+        Args:
+            x (tuple[Tensor]): Multi-level image features.
+            rpn_results_list (list[:obj:`InstanceData`]): Proposals.
+            batch_data_samples (list[:obj:`DetDataSample`]): Samples whose
+                ``gt_instances`` have ``bboxes``, ``labels`` and
+                ``person_ids``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_cls``, ``acc``, ``loss_bbox`` and
+            ``loss_reid``.
+        """
+        assert len(rpn_results_list) == len(batch_data_samples)
+        batch_gt_instances, batch_gt_instances_ignore, _ = \
+            unpack_gt_instances(batch_data_samples)
+        sampling_results = self.assign_and_sample(x, rpn_results_list,
+                                                  batch_gt_instances,
+                                                  batch_gt_instances_ignore)
+        bbox_results = self.bbox_loss(x, sampling_results)
+        reid_results = self.embedding_head.loss_and_target(
+            bbox_results['embeddings'], sampling_results, batch_gt_instances)
+        losses = dict(bbox_results['loss_bbox'])
+        losses.update(reid_results['loss_reid'])
+        return losses
+
+    def assign_and_sample(
+            self, x: Tuple[Tensor], rpn_results_list: InstanceList,
+            batch_gt_instances: InstanceList,
+            batch_gt_instances_ignore: InstanceList) -> List[SamplingResult]:
+        """Assign proposals to the ground truth and sample RoIs per image.
+
+        Args:
+            x (tuple[Tensor]): Multi-level image features.
+            rpn_results_list (list[:obj:`InstanceData`]): Proposals.
+            batch_gt_instances (list[:obj:`InstanceData`]): Ground truth.
+            batch_gt_instances_ignore (list[:obj:`InstanceData`]): Ignored
+                ground truth.
+
+        Returns:
+            list[:obj:`SamplingResult`]: One sampling result per image.
+        """
+        sampling_results = []
+        for i, rpn_results in enumerate(rpn_results_list):
+            rpn_results.priors = rpn_results.pop('bboxes')
+            assign_result = self.bbox_assigner.assign(
+                rpn_results, batch_gt_instances[i],
+                batch_gt_instances_ignore[i])
+            sampling_results.append(
+                self.bbox_sampler.sample(
+                    assign_result,
+                    rpn_results,
+                    batch_gt_instances[i],
+                    feats=[lvl_feat[i][None] for lvl_feat in x]))
+        return sampling_results
+
+    def embed_boxes(self, x: Tuple[Tensor],
+                    batch_bboxes: List[Tensor]) -> List[Tensor]:
+        """Embed given boxes of each image.
+
+        Args:
+            x (tuple[Tensor]): Multi-level image features.
+            batch_bboxes (list[Tensor]): Boxes of each image in the network
+                input's coordinates, each of shape (n_i, 4).
+
+        Returns:
+            list[Tensor]: Unit-norm embeddings of each image, each of shape
+            (n_i, D).
+        """
+        rois = bbox2roi(batch_bboxes)
+        if rois.shape[0] == 0:
+            return [
+                rois.new_zeros(0, self.embedding_head.embed_channels)
+                for _ in batch_bboxes
+            ]
+        bbox_feats = self.bbox_roi_extractor(
+            x[:self.bbox_roi_extractor.num_inputs], rois)
+        if self.with_shared_head:
+            bbox_feats = self.shared_head(bbox_feats)
+        embeddings = self.embedding_head(bbox_feats)
+        return list(embeddings.split([len(b) for b in batch_bboxes]))
+
+    def predict_bbox(self,
+                     x: Tuple[Tensor],
+                     batch_img_metas: List[dict],
+                     rpn_results_list: InstanceList,
+                     rcnn_test_cfg: ConfigType,
+                     rescale: bool = False) -> InstanceList:
+        """Detect persons and embed each detection (gallery mode).
+
+        Args:
+            x (tuple[Tensor]): Multi-level image features.
+            batch_img_metas (list[dict]): Meta information of each image.
+            rpn_results_list (list[:obj:`InstanceData`]): Proposals.
+            rcnn_test_cfg (ConfigDict): ``test_cfg`` of the R-CNN stage.
+            rescale (bool): Whether to return boxes in the original image
+                space. Defaults to False.
+
+        Returns:
+            list[:obj:`InstanceData`]: Detections of each image with
+            ``bboxes`` (n, 4), ``scores`` (n, ), ``labels`` (n, ) and
+            ``embeddings`` (n, D).
+        """
+        results_list = super().predict_bbox(
+            x,
+            batch_img_metas,
+            rpn_results_list,
+            rcnn_test_cfg=rcnn_test_cfg,
+            rescale=False)
+        batch_embeddings = self.embed_boxes(
+            x, [results.bboxes for results in results_list])
+        for results, embeddings, img_meta in zip(results_list,
+                                                 batch_embeddings,
+                                                 batch_img_metas):
+            results.embeddings = embeddings
+            if rescale:
+                results.bboxes = scale_boxes(
+                    results.bboxes, [1 / s for s in img_meta['scale_factor']])
+        return results_list
+
+    def predict_query(self,
+                      x: Tuple[Tensor],
+                      batch_data_samples: SampleList,
+                      rescale: bool = True) -> InstanceList:
+        """Embed the given query boxes of each image (query mode).
+
+        As in mmdet's test pipelines, the ground truth of a test sample is
+        loaded after ``Resize`` and is in the original image's coordinates;
+        it is scaled to the network input here.
+
+        Args:
+            x (tuple[Tensor]): Multi-level image features.
+            batch_data_samples (list[:obj:`DetDataSample`]): Samples whose
+                ``gt_instances.bboxes`` are the query boxes, shape (n_i, 4).
+            rescale (bool): Whether to return boxes in the original image
+                space. Defaults to True.
+
+        Returns:
+            list[:obj:`InstanceData`]: Per image, the query boxes as
+            ``bboxes`` with ``scores`` 1, ``labels`` 0 and their
+            ``embeddings`` (n_i, D).
+        """
+        original_bboxes = [
+            get_box_tensor(sample.gt_instances.bboxes)
+            for sample in batch_data_samples
+        ]
+        input_bboxes = [
+            scale_boxes(bboxes, sample.metainfo['scale_factor'])
+            for bboxes, sample in zip(original_bboxes, batch_data_samples)
+        ]
+        batch_embeddings = self.embed_boxes(x, input_bboxes)
+        results_list = []
+        for sample, bboxes, embeddings in zip(
+                batch_data_samples,
+                original_bboxes if rescale else input_bboxes,
+                batch_embeddings):
+            results = sample.gt_instances.new(
+                bboxes=bboxes,
+                scores=bboxes.new_ones(len(bboxes)),
+                labels=bboxes.new_zeros(len(bboxes)).long(),
+                embeddings=embeddings)
+            results_list.append(results)
+        return results_list

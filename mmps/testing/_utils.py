@@ -1,0 +1,96 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import copy
+import os.path as osp
+from typing import List, Optional, Sequence
+
+import torch
+from mmdet.testing import demo_mm_inputs
+from mmengine.config import Config, ConfigDict
+
+
+def get_config_file(name: str) -> str:
+    """Path of a config shipped with mmps.
+
+    Configs are looked up in the source checkout (``configs/``) and in the
+    installed package (``mmps/.mim/configs``).
+
+    Args:
+        name (str): Path relative to ``configs/``, e.g.
+            ``'_base_/models/oim_r50-c4.py'``.
+
+    Returns:
+        str: The absolute path of the config file.
+    """
+    package_root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    candidates = [
+        osp.join(osp.dirname(package_root), 'configs', name),
+        osp.join(package_root, '.mim', 'configs', name),
+    ]
+    for candidate in candidates:
+        if osp.isfile(candidate):
+            return candidate
+    raise FileNotFoundError(f'config {name!r} not found in {candidates}')
+
+
+def get_tiny_model_cfg(name: str = '_base_/models/oim_r50-c4.py',
+                       num_person_ids: int = 8,
+                       queue_size: int = 16) -> ConfigDict:
+    """A small version of a C4 person search model, for CPU tests.
+
+    The config is loaded through its ``_base_`` chain; the ResNet-50 backbone
+    and conv5 head become ResNet-18 ones without pretrained weights.
+
+    Args:
+        name (str): Config path relative to ``configs/``.
+        num_person_ids (int): Rows of the OIM lookup table. Defaults to 8.
+        queue_size (int): Length of the OIM queue. Defaults to 16.
+
+    Returns:
+        ConfigDict: The model config.
+    """
+    model = copy.deepcopy(Config.fromfile(get_config_file(name)).model)
+    model.backbone.update(depth=18, init_cfg=None, style='pytorch')
+    model.rpn_head.update(in_channels=256, feat_channels=64)
+    model.roi_head.shared_head.update(depth=18, init_cfg=None, style='pytorch')
+    model.roi_head.bbox_roi_extractor.out_channels = 256
+    model.roi_head.bbox_head.in_channels = 512
+    model.roi_head.embedding_head.in_channels = 512
+    model.roi_head.embedding_head.loss_reid.update(
+        num_person_ids=num_person_ids, queue_size=queue_size)
+    return model
+
+
+def demo_person_search_inputs(
+        batch_size: int = 2,
+        image_shapes: Sequence = (3, 128, 128),
+        num_items: Optional[List[int]] = None,
+        person_ids: Optional[List[List[int]]] = None,
+        query_flags: Optional[List[bool]] = None) -> dict:
+    """Random packed inputs with person ground truth, like a data loader's.
+
+    Args:
+        batch_size (int): Number of images. Defaults to 2.
+        image_shapes (Sequence): ``(C, H, W)`` of all images, or one per
+            image.
+        num_items (list[int], optional): Boxes per image.
+        person_ids (list[list[int]], optional): Person id of each box;
+            defaults to ``-1`` (unlabeled) for all.
+        query_flags (list[bool], optional): ``is_query`` of each image.
+
+    Returns:
+        dict: ``inputs`` (list of uint8 tensors) and ``data_samples`` (list
+        of :obj:`DetDataSample`) with ``gt_instances.person_ids`` and label 0.
+    """
+    packed = demo_mm_inputs(
+        batch_size, image_shapes, num_items=num_items, with_mask=False)
+    for i, sample in enumerate(packed['data_samples']):
+        num_boxes = len(sample.gt_instances)
+        sample.gt_instances.labels = torch.zeros(num_boxes, dtype=torch.long)
+        ids = person_ids[i] if person_ids is not None else [-1] * num_boxes
+        if len(ids) != num_boxes:
+            raise ValueError(f'image {i} has {num_boxes} boxes but '
+                             f'{len(ids)} person ids')
+        sample.gt_instances.person_ids = torch.tensor(ids, dtype=torch.long)
+        if query_flags is not None:
+            sample.set_metainfo(dict(is_query=query_flags[i]))
+    return packed

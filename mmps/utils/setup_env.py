@@ -1,0 +1,44 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import datetime
+import warnings
+
+from mmengine import DefaultScope
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Register all modules of mmps (and mmdet) into the registries.
+
+    mmps' registries are children of mmdet's, so mmdet's modules are
+    registered too (in mmdet's scope) and stay reachable from the ``mmps``
+    scope through the parent registries.
+
+    Args:
+        init_default_scope (bool): Whether to set the global default scope to
+            ``mmps``. When ``True``, registries look up modules in mmps
+            first. Defaults to True.
+    """
+    from mmdet.utils import register_all_modules as register_mmdet_modules
+
+    import mmps.datasets  # noqa: F401,F403
+    import mmps.engine  # noqa: F401,F403
+    import mmps.evaluation  # noqa: F401,F403
+    import mmps.models  # noqa: F401,F403
+    import mmps.visualization  # noqa: F401,F403
+    register_mmdet_modules(init_default_scope=False)
+
+    if init_default_scope:
+        never_created = DefaultScope.get_current_instance() is None \
+            or not DefaultScope.check_instance_created('mmps')
+        if never_created:
+            DefaultScope.get_instance('mmps', scope_name='mmps')
+            return
+        current_scope = DefaultScope.get_current_instance()
+        if current_scope.scope_name != 'mmps':
+            warnings.warn('The current default scope '
+                          f'"{current_scope.scope_name}" is not "mmps", '
+                          '`register_all_modules` will force the current '
+                          'default scope to be "mmps". If this is not '
+                          'expected, please set `init_default_scope=False`.')
+            # avoid name conflict
+            new_instance_name = f'mmps-{datetime.datetime.now()}'
+            DefaultScope.get_instance(new_instance_name, scope_name='mmps')

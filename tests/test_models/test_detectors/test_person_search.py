@@ -1,0 +1,121 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import torch
+from mmdet.structures.bbox import get_box_tensor, scale_boxes
+
+from mmps.models import PersonSearch
+from mmps.registry import MODELS
+from mmps.testing import demo_person_search_inputs, get_tiny_model_cfg
+
+IMAGE_SHAPES = [(3, 160, 128), (3, 128, 160)]
+
+
+def _build_tiny_model(**kwargs):
+    torch.manual_seed(0)
+    return MODELS.build(get_tiny_model_cfg(**kwargs))
+
+
+def test_loss_keys_values_and_gradients():
+    model = _build_tiny_model(num_person_ids=4)
+    assert isinstance(model, PersonSearch)
+    packed = demo_person_search_inputs(
+        2, IMAGE_SHAPES, num_items=[3, 2], person_ids=[[0, -1, 3], [1, -1]])
+    data = model.data_preprocessor(packed, True)
+    model.train()
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert set(losses) == {
+        'loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'acc', 'loss_bbox',
+        'loss_reid'
+    }
+    for name, value in losses.items():
+        for v in value if isinstance(value, list) else [value]:
+            assert torch.isfinite(v).all(), name
+    # the memory was empty (all zeros): every one of the L + Q logits is 0,
+    # so the OIM loss of the first step is log(L + Q)
+    torch.testing.assert_close(losses['loss_reid'],
+                               torch.log(torch.tensor(4. + 16.)))
+    # the labeled identities entered the table, the others did not
+    table = model.roi_head.embedding_head.loss_reid.lookup_table
+    torch.testing.assert_close(
+        table.norm(dim=1), torch.tensor([1., 1., 0., 1.]))
+
+    # with a filled memory the re-id loss alone trains the backbone
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert losses['loss_reid'] < torch.log(torch.tensor(4. + 16.))
+    losses['loss_reid'].backward()
+    backbone_grad = model.backbone.layer3[0].conv1.weight.grad
+    assert backbone_grad is not None and backbone_grad.abs().sum() > 0
+    projection_grad = model.roi_head.embedding_head.projection.weight.grad
+    assert projection_grad.abs().sum() > 0
+    # frozen stages (stem and layer1) get no gradient
+    assert model.backbone.conv1.weight.grad is None
+
+
+def test_predict_gallery_and_query_modes():
+    model = _build_tiny_model().eval()
+    packed = demo_person_search_inputs(
+        2, IMAGE_SHAPES, num_items=[3, 2], query_flags=[False, True])
+    data = model.data_preprocessor(packed, False)
+    with torch.no_grad():
+        results = model.predict(data['inputs'], data['data_samples'])
+
+    gallery = results[0].pred_instances
+    assert len(gallery) > 0
+    assert gallery.embeddings.dtype == torch.float32
+    assert gallery.embeddings.shape == (len(gallery), 256)
+    torch.testing.assert_close(
+        gallery.embeddings.norm(dim=1), torch.ones(len(gallery)))
+    assert (gallery.scores >= model.test_cfg.rcnn.score_thr).all()
+    height, width = results[0].ori_shape
+    assert (gallery.bboxes[:, 0::2] >= 0).all()
+    assert (gallery.bboxes[:, 0::2] <= width + 1e-3).all()
+    assert (gallery.bboxes[:, 1::2] <= height + 1e-3).all()
+
+    query = results[1].pred_instances
+    query_gt = get_box_tensor(packed['data_samples'][1].gt_instances.bboxes)
+    torch.testing.assert_close(query.bboxes, query_gt)
+    assert query.embeddings.shape == (2, 256)
+    torch.testing.assert_close(query.embeddings.norm(dim=1), torch.ones(2))
+    assert query.scores.tolist() == [1.0, 1.0]
+
+    # a query embedding is the embedding of its box in input coordinates
+    with torch.no_grad():
+        x = model.extract_feat(data['inputs'][1:])
+        scale_factor = results[1].metainfo['scale_factor']
+        expected = model.roi_head.embed_boxes(
+            x, [scale_boxes(query_gt, scale_factor)])[0]
+    torch.testing.assert_close(query.embeddings, expected)
+
+
+def test_mixed_batch_equals_separate_batches():
+    model = _build_tiny_model().eval()
+    packed = demo_person_search_inputs(
+        2, [(3, 128, 128)] * 2, num_items=[3, 2], query_flags=[True, False])
+    data = model.data_preprocessor(packed, False)
+    with torch.no_grad():
+        mixed = model.predict(data['inputs'], data['data_samples'])
+        alone = [
+            model.predict(data['inputs'][i:i + 1],
+                          data['data_samples'][i:i + 1])[0] for i in range(2)
+        ]
+    for together, single in zip(mixed, alone):
+        torch.testing.assert_close(together.pred_instances.bboxes,
+                                   single.pred_instances.bboxes)
+        torch.testing.assert_close(
+            together.pred_instances.embeddings,
+            single.pred_instances.embeddings,
+            atol=1e-5,
+            rtol=1e-4)
+
+
+def test_predict_without_rescale_keeps_input_coordinates():
+    model = _build_tiny_model().eval()
+    packed = demo_person_search_inputs(
+        1, [(3, 128, 128)], num_items=[2], query_flags=[True])
+    data = model.data_preprocessor(packed, False)
+    with torch.no_grad():
+        result = model.predict(
+            data['inputs'], data['data_samples'], rescale=False)[0]
+    gt = get_box_tensor(packed['data_samples'][0].gt_instances.bboxes)
+    torch.testing.assert_close(
+        result.pred_instances.bboxes,
+        scale_boxes(gt, result.metainfo['scale_factor']))
