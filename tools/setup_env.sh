@@ -30,11 +30,10 @@ if [ ! -x "${venv}/bin/python" ]; then
   "${python}" -m venv "${venv}"
 fi
 pip=("${venv}/bin/python" -m pip --disable-pip-version-check)
+constraints=(-c "${repo_root}/requirements/constraints.txt")
 "${pip[@]}" install -q --upgrade pip
-# mmcv's setup.py and mmengine/openmim at run time import pkg_resources,
-# which setuptools 81 removed.
-"${pip[@]}" install -q 'setuptools>=64,<81' wheel ninja
-"${pip[@]}" install -q "torch==${TORCH_VERSION}"
+"${pip[@]}" install -q "${constraints[@]}" setuptools wheel ninja
+"${pip[@]}" install -q "${constraints[@]}" "torch==${TORCH_VERSION}"
 
 # mmcv has no wheel for this torch on the package index. A wheel built here
 # may wait in ../shared/wheels (or MMCV_WHEEL_DIR); otherwise pip builds the
@@ -46,18 +45,18 @@ done
 if ! "${venv}/bin/python" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '${MMCV_VERSION}'" 2>/dev/null; then
   echo "[setup_env] installing mmcv ${MMCV_VERSION} (${wheel_dirs[*]:-source build})"
   MMCV_WITH_OPS=1 FORCE_CUDA="${FORCE_CUDA:-0}" MAX_JOBS="${MAX_JOBS:-2}" \
-    "${pip[@]}" install -q --no-build-isolation "${wheel_dirs[@]}" "mmcv==${MMCV_VERSION}"
+    "${pip[@]}" install -q "${constraints[@]}" --no-build-isolation "${wheel_dirs[@]}" "mmcv==${MMCV_VERSION}"
 fi
-"${pip[@]}" install -q "mmengine==${MMENGINE_VERSION}" "mmdet==${MMDET_VERSION}"
+"${pip[@]}" install -q "${constraints[@]}" "mmengine==${MMENGINE_VERSION}" "mmdet==${MMDET_VERSION}"
 
 # openmim's dependency opendatalab -> openxlab pins setuptools 60.2, which
 # cannot make PEP 660 editable installs: install mim without it (it is only
 # used by `mim download --dataset`).
-"${pip[@]}" install -q -r "${repo_root}/requirements/optional.txt"
+"${pip[@]}" install -q "${constraints[@]}" -r "${repo_root}/requirements/optional.txt"
 "${pip[@]}" install -q --no-deps openmim==0.3.9
 
 extras=""
 if [ "$with_tests" = 1 ]; then extras="[tests]"; fi
 # --no-build-isolation: build with the venv's setuptools (<81), no download.
-"${pip[@]}" install -q --no-build-isolation -e "${repo_root}${extras}"
+"${pip[@]}" install -q "${constraints[@]}" --no-build-isolation -e "${repo_root}${extras}"
 "${venv}/bin/python" -c "import mmps, mmcv.ops; print('[setup_env] mmps', mmps.__version__, 'ready in ${venv}')"
