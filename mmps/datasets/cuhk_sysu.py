@@ -1,0 +1,104 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import os.path as osp
+from typing import List
+
+import numpy as np
+
+from mmps.registry import DATASETS
+from .base_person_search_dataset import BasePersonSearchDataset
+from .cuhk_sysu_format import (IMAGES_FILE, TEST_FILE, TRAIN_FILE,
+                               assign_person_ids, load_images, load_pool,
+                               load_protocol, load_train_appearances,
+                               protocol_appearances)
+
+
+@DATASETS.register_module()
+class CUHKSYSUDataset(BasePersonSearchDataset):
+    """CUHK-SYSU person search dataset, read from its official files.
+
+    `CUHK-SYSU <http://www.ee.cuhk.edu.hk/~xgwang/PS/dataset.html>`_ has
+    18184 images: 11206 training images (all images minus the gallery pool)
+    with 55272 boxes of which those of the 5532 ``Train.mat`` identities are
+    labeled, and 6978 gallery images with 40871 boxes. The 2900 queries are
+    those of ``TestG50.mat`` (the same, in the same order, in every
+    ``TestG{N}.mat``). Gallery boxes of a query person get its identity
+    from the ``TestG`` file; all others are unlabeled (-1).
+
+    Args:
+        split (str): ``'train'``, ``'gallery'`` or ``'query'``.
+        data_root (str): The root of the download (holding ``Image/SSM``
+            and ``annotation``).
+        data_prefix (dict): Image folder relative to ``data_root``.
+            Defaults to ``dict(img='Image/SSM/')``.
+        **kwargs: Arguments of :class:`mmdet.datasets.BaseDetDataset`.
+    """
+
+    def __init__(self,
+                 split: str = 'train',
+                 data_prefix: dict = dict(img='Image/SSM/'),
+                 **kwargs) -> None:
+        super().__init__(split=split, data_prefix=data_prefix, **kwargs)
+
+    def load_train(self) -> List[dict]:
+        """Training images: all images minus the pool, with identities."""
+        images = load_images(self.data_root)
+        idnames, image_names, records = load_train_appearances(self.data_root)
+        person_ids = assign_person_ids(images, image_names, records[:, 1:],
+                                       records[:, 0].astype(np.int64),
+                                       osp.join(self.data_root, TRAIN_FILE))
+        self.set_num_person_ids(len(idnames))
+        gallery = set(load_pool(self.data_root))
+        data_list = []
+        for name, boxes, ids in zip(images.names, images.boxes, person_ids):
+            if name in gallery:
+                continue
+            data_list.append(
+                self.make_data_info(
+                    len(data_list), name, boxes, ids,
+                    osp.join(self.data_root, IMAGES_FILE)))
+        return data_list
+
+    def load_gallery(self) -> List[dict]:
+        """Pool images; query persons labeled from ``TestG50.mat``."""
+        images = load_images(self.data_root)
+        protocol = load_protocol(self.data_root, 50)
+        image_names, raw_boxes, ids = protocol_appearances(protocol)
+        person_ids = assign_person_ids(
+            images, image_names, raw_boxes, ids,
+            osp.join(self.data_root, TEST_FILE.format(50)))
+        image_index = {name: i for i, name in enumerate(images.names)}
+        data_list = []
+        for name in load_pool(self.data_root):
+            if name not in image_index:
+                raise ValueError(
+                    f'gallery image {name!r} of the pool is missing from '
+                    f'{osp.join(self.data_root, IMAGES_FILE)}')
+            i = image_index[name]
+            data_list.append(
+                self.make_data_info(
+                    len(data_list), name, images.boxes[i], person_ids[i],
+                    osp.join(self.data_root, IMAGES_FILE)))
+        return data_list
+
+    def load_query(self) -> List[dict]:
+        """The 2900 queries of ``TestG50.mat``, each in a gallery image."""
+        protocol = load_protocol(self.data_root, 50)
+        path = osp.join(self.data_root, TEST_FILE.format(50))
+        gallery = set(load_pool(self.data_root))
+        data_list = []
+        for index, (name, box, person_id) in enumerate(
+                zip(protocol.query_names, protocol.query_boxes,
+                    protocol.query_person_ids)):
+            if name not in gallery:
+                raise ValueError(f'{path}: query {index} is in image '
+                                 f'{name!r}, which is not a gallery image '
+                                 f'of the pool')
+            data_list.append(
+                self.make_data_info(
+                    index,
+                    name,
+                    box[None],
+                    np.array([person_id]),
+                    path,
+                    query_index=index))
+        return data_list

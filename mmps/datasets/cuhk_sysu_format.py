@@ -1,0 +1,275 @@
+# Copyright (c) mmps contributors. All rights reserved.
+"""Readers of CUHK-SYSU's official annotation files.
+
+Layout of the download, relative to the data root::
+
+    Image/SSM/*.jpg
+    annotation/Images.mat                 # Img: boxes of every image
+    annotation/pool.mat                   # pool: the gallery (test) images
+    annotation/test/train_test/Train.mat  # Train: the training identities
+    annotation/test/train_test/TestG{50,100,500,1000,2000,4000}.mat
+
+Boxes in the files are ``x, y, w, h``; the readers return ``x1, y1, x2, y2``.
+"""
+import os.path as osp
+import re
+from dataclasses import dataclass
+from typing import List, Tuple
+
+import numpy as np
+
+from .utils import (load_mat, mat_cell_strings, mat_str, mat_struct_items,
+                    match_boxes, xywh_to_xyxy)
+
+IMAGES_FILE = 'annotation/Images.mat'
+POOL_FILE = 'annotation/pool.mat'
+TRAIN_FILE = 'annotation/test/train_test/Train.mat'
+TEST_FILE = 'annotation/test/train_test/TestG{}.mat'
+GALLERY_SIZES = (50, 100, 500, 1000, 2000, 4000)
+
+
+@dataclass
+class ImageBoxes:
+    """The boxes of every image of ``Images.mat``.
+
+    Attributes:
+        names (list[str]): Image names, e.g. ``'s1.jpg'``.
+        boxes (list[np.ndarray]): Boxes of each image, ``x1, y1, x2, y2``,
+            shape (n_i, 4), without the boxes of zero width or height.
+        raw_boxes (list[np.ndarray]): The same boxes as stored,
+            ``x, y, w, h``, shape (n_i, 4), used to match other files.
+    """
+    names: List[str]
+    boxes: List[np.ndarray]
+    raw_boxes: List[np.ndarray]
+
+
+@dataclass
+class SearchProtocol:
+    """Queries and their galleries of one ``TestG{N}.mat`` file.
+
+    Attributes:
+        query_names (list[str]): Image of each query.
+        query_boxes (np.ndarray): Query boxes, ``x1, y1, x2, y2``, (Q, 4).
+        query_raw_boxes (np.ndarray): The same boxes as stored,
+            ``x, y, w, h``, (Q, 4).
+        query_person_ids (np.ndarray): Identity of each query, from its
+            ``idname`` (``'p123'`` is 123), shape (Q, ).
+        gallery_names (list[list[str]]): Gallery images of each query.
+        gallery_boxes (list[np.ndarray]): Per query, the query person's box
+            in each of its gallery images, ``x1, y1, x2, y2``, shape (N, 4),
+            NaN where the image does not hold the person (``idlocate``
+            empty).
+        gallery_raw_boxes (list[np.ndarray]): The same boxes as stored,
+            ``x, y, w, h``, used to match other files.
+    """
+    query_names: List[str]
+    query_boxes: np.ndarray
+    query_raw_boxes: np.ndarray
+    query_person_ids: np.ndarray
+    gallery_names: List[List[str]]
+    gallery_boxes: List[np.ndarray]
+    gallery_raw_boxes: List[np.ndarray]
+
+
+def _box_rows(struct_items: np.ndarray, field: str) -> np.ndarray:
+    """Stack a 4-number field of struct records into an (n, 4) array."""
+    if len(struct_items) == 0:
+        return np.zeros((0, 4))
+    return np.stack([
+        np.asarray(item[field], dtype=np.float64).reshape(4)
+        for item in struct_items
+    ])
+
+
+def _match_key(image_index: np.ndarray, raw_boxes: np.ndarray) -> np.ndarray:
+    """Integer rows ``(image, x, y, w, h)`` that identify a box.
+
+    Coordinates are truncated to integers as the reference code does before
+    it compares boxes of two files.
+    """
+    return np.concatenate([image_index[:, None],
+                           raw_boxes.astype(np.int64)],
+                          axis=1)
+
+
+def _person_id(idname: str, where: str) -> int:
+    """The number of an identity name such as ``'p123'``."""
+    match = re.fullmatch(r'p?(\d+)', idname.strip())
+    if match is None:
+        raise ValueError(f'{where}: identity name {idname!r} is not of the '
+                         f"form 'p<number>'")
+    return int(match.group(1))
+
+
+def load_images(data_root: str) -> ImageBoxes:
+    """Read ``annotation/Images.mat``.
+
+    Args:
+        data_root (str): The CUHK-SYSU root.
+
+    Returns:
+        :obj:`ImageBoxes`: Names and boxes of all images; boxes of zero
+        width or height are dropped, as in the reference code.
+    """
+    path = osp.join(data_root, IMAGES_FILE)
+    _, images = load_mat(path, ['Img'], 'CUHK-SYSU image annotation')
+    names, boxes, raw_boxes = [], [], []
+    for record in mat_struct_items(images):
+        name = mat_str(record['imname'])
+        raw = _box_rows(mat_struct_items(record['box']), 'idlocate')
+        raw = raw[(raw[:, 2] > 0) & (raw[:, 3] > 0)]
+        names.append(name)
+        raw_boxes.append(raw)
+        boxes.append(xywh_to_xyxy(raw))
+    return ImageBoxes(names, boxes, raw_boxes)
+
+
+def load_pool(data_root: str) -> List[str]:
+    """Read ``annotation/pool.mat``: the names of the gallery images."""
+    path = osp.join(data_root, POOL_FILE)
+    _, pool = load_mat(path, ['pool'], 'CUHK-SYSU gallery pool')
+    return mat_cell_strings(pool)
+
+
+def load_train_appearances(
+        data_root: str) -> Tuple[List[str], List[str], np.ndarray]:
+    """Read ``Train.mat``: every appearance of every training identity.
+
+    Args:
+        data_root (str): The CUHK-SYSU root.
+
+    Returns:
+        tuple: ``idnames`` (list[str], one per identity, in file order),
+        ``image_names`` (list[str], one per appearance) and ``records``
+        (np.ndarray of shape (A, 5): identity index, then the box
+        ``x, y, w, h`` as stored).
+    """
+    path = osp.join(data_root, TRAIN_FILE)
+    _, train = load_mat(path, ['Train'], 'CUHK-SYSU training identities')
+    idnames, image_names, records = [], [], []
+    for index, cell in enumerate(np.asarray(train, dtype=object).flat):
+        identity = mat_struct_items(cell)[0]
+        idnames.append(mat_str(identity['idname']))
+        scenes = mat_struct_items(identity['scene'])
+        image_names.extend(mat_str(scene['imname']) for scene in scenes)
+        boxes = _box_rows(scenes, 'idlocate')
+        records.append(
+            np.concatenate([np.full((len(boxes), 1), index), boxes], axis=1))
+    records = np.concatenate(records) if records else np.zeros((0, 5))
+    return idnames, image_names, records
+
+
+def assign_person_ids(images: ImageBoxes, image_names: List[str],
+                      raw_boxes: np.ndarray, person_ids: np.ndarray,
+                      where: str) -> List[np.ndarray]:
+    """Person id of every box of ``Images.mat`` from appearances elsewhere.
+
+    Boxes are matched by image and equal integer coordinates, in one
+    vectorised lookup. An appearance that matches no box raises: an identity
+    is never dropped silently.
+
+    Args:
+        images (:obj:`ImageBoxes`): All images and boxes.
+        image_names (list[str]): Image of each appearance.
+        raw_boxes (np.ndarray): Box of each appearance, ``x, y, w, h``,
+            shape (A, 4).
+        person_ids (np.ndarray): Identity of each appearance, shape (A, ).
+        where (str): The file of the appearances, for errors.
+
+    Returns:
+        list[np.ndarray]: Per image, the person id of each box, -1 where no
+        appearance names it.
+    """
+    image_index = {name: i for i, name in enumerate(images.names)}
+    unknown = [name for name in image_names if name not in image_index]
+    if unknown:
+        raise ValueError(f'{where}: {len(unknown)} appearances are in images '
+                         f'missing from {IMAGES_FILE}, e.g. {unknown[0]!r}')
+    counts = [len(b) for b in images.raw_boxes]
+    key_images = np.repeat(np.arange(len(counts)), counts)
+    keys = _match_key(key_images, np.concatenate(images.raw_boxes))
+    queries = _match_key(
+        np.array([image_index[n] for n in image_names], dtype=np.int64),
+        np.asarray(raw_boxes).reshape(-1, 4))
+    found = match_boxes(keys, queries)
+    if (found < 0).any():
+        first = int(np.flatnonzero(found < 0)[0])
+        raise ValueError(
+            f'{where}: {int((found < 0).sum())} appearances match no box of '
+            f'{IMAGES_FILE}, e.g. person {int(person_ids[first])} in '
+            f'{image_names[first]!r} at x, y, w, h = '
+            f'{np.asarray(raw_boxes)[first].tolist()}')
+    flat_ids = np.full(len(keys), -1, dtype=np.int64)
+    flat_ids[found] = person_ids
+    return np.split(flat_ids, np.cumsum(counts)[:-1])
+
+
+def load_protocol(data_root: str, gallery_size: int) -> SearchProtocol:
+    """Read the queries and galleries of ``TestG{gallery_size}.mat``.
+
+    Args:
+        data_root (str): The CUHK-SYSU root.
+        gallery_size (int): One of 50, 100, 500, 1000, 2000, 4000.
+
+    Returns:
+        :obj:`SearchProtocol`: The 2900 queries and their galleries.
+    """
+    if gallery_size not in GALLERY_SIZES:
+        raise ValueError(f'CUHK-SYSU gallery size must be one of '
+                         f'{GALLERY_SIZES}, got {gallery_size}')
+    key = f'TestG{gallery_size}'
+    path = osp.join(data_root, TEST_FILE.format(gallery_size))
+    _, protocol = load_mat(path, [key], 'CUHK-SYSU test protocol')
+    query_names, query_boxes, query_ids = [], [], []
+    gallery_names, gallery_raw_boxes = [], []
+    for index, item in enumerate(mat_struct_items(protocol)):
+        query = mat_struct_items(item['Query'])[0]
+        query_names.append(mat_str(query['imname']))
+        query_boxes.append(
+            np.asarray(query['idlocate'], dtype=np.float64).reshape(4))
+        query_ids.append(
+            _person_id(mat_str(query['idname']), f'{path} query {index}'))
+        gallery = mat_struct_items(item['Gallery'])
+        gallery_names.append([mat_str(g['imname']) for g in gallery])
+        boxes = np.full((len(gallery), 4), np.nan)
+        for i, entry in enumerate(gallery):
+            located = np.asarray(entry['idlocate'], dtype=np.float64)
+            if located.size == 4:
+                boxes[i] = located.reshape(4)
+        gallery_raw_boxes.append(boxes)
+    query_raw_boxes = np.asarray(query_boxes).reshape(-1, 4)
+    return SearchProtocol(
+        query_names=query_names,
+        query_boxes=xywh_to_xyxy(query_raw_boxes),
+        query_raw_boxes=query_raw_boxes,
+        query_person_ids=np.asarray(query_ids, dtype=np.int64),
+        gallery_names=gallery_names,
+        gallery_boxes=[xywh_to_xyxy(b) for b in gallery_raw_boxes],
+        gallery_raw_boxes=gallery_raw_boxes)
+
+
+def protocol_appearances(
+        protocol: SearchProtocol) -> Tuple[List[str], np.ndarray, np.ndarray]:
+    """The labeled appearances of a protocol: queries and gallery boxes.
+
+    Args:
+        protocol (:obj:`SearchProtocol`): Any gallery size (each holds every
+            gallery image of each query person).
+
+    Returns:
+        tuple: ``image_names`` (list[str]), ``raw_boxes`` (np.ndarray of
+        shape (A, 4), ``x, y, w, h``) and ``person_ids`` (np.ndarray of
+        shape (A, )).
+    """
+    names: List[str] = list(protocol.query_names)
+    boxes: List[np.ndarray] = [protocol.query_raw_boxes]
+    ids: List[np.ndarray] = [protocol.query_person_ids]
+    for person_id, gallery_names, raw_boxes in zip(protocol.query_person_ids,
+                                                   protocol.gallery_names,
+                                                   protocol.gallery_raw_boxes):
+        present = ~np.isnan(raw_boxes[:, 0])
+        names.extend(n for n, p in zip(gallery_names, present) if p)
+        boxes.append(raw_boxes[present])
+        ids.append(np.full(int(present.sum()), person_id))
+    return names, np.concatenate(boxes), np.concatenate(ids)
