@@ -8,7 +8,7 @@ from scipy.io import savemat
 
 from mmps.datasets import CUHKSYSUDataset
 from mmps.registry import DATASETS
-from .fixtures import CUHK_TRAIN, write_cuhk_sysu
+from .._fixtures import CUHK_TRAIN, write_cuhk_sysu
 
 
 def _load(root, split, **kwargs):

@@ -8,7 +8,7 @@ from scipy.io import savemat
 from mmps.datasets import PRWDataset
 from mmps.datasets.prw import camera_of
 from mmps.registry import DATASETS
-from .fixtures import PRW_FRAMES, write_prw
+from .._fixtures import PRW_FRAMES, write_prw
 
 
 def _load(root, split):

@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmengine.dataset import Compose
 
-from ..fixtures import write_prw
+from ..._fixtures import write_prw
 
 
 def _pipeline(flip_prob):

@@ -1,0 +1,322 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import json
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from mmengine.utils import mkdir_or_exist
+from terminaltables import AsciiTable
+
+from mmps.registry import METRICS
+from ..functional import (GalleryDetections, SearchResults, evaluate_detection,
+                          rank_queries)
+from .search_protocols import SearchSetting, build_settings
+
+#: Tolerance on the L2 norm of embeddings.
+NORM_TOLERANCE = 1e-3
+
+
+def _to_numpy(value, dtype) -> np.ndarray:
+    """A tensor, box structure or array as a numpy array of ``dtype``."""
+    if hasattr(value, 'tensor'):  # mmdet box structures
+        value = value.tensor
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=dtype)
+
+
+def make_record(data_sample: dict) -> dict:
+    """What the metric keeps of one predicted sample (numpy, on the CPU).
+
+    Args:
+        data_sample (dict): A data sample, as a dict, with
+            ``pred_instances`` (``bboxes``, ``scores``, ``embeddings``),
+            ``gt_instances`` (``bboxes``, ``person_ids``) and the metainfo
+            keys ``img_path``, ``is_query``, ``query_index``, ``cam_id``.
+
+    Returns:
+        dict: The record; the format of ``tools/test.py --out`` files.
+    """
+    pred = data_sample['pred_instances']
+    gt = data_sample.get('gt_instances', {})
+    gt_boxes = gt.get('bboxes', np.zeros((0, 4)))
+    return dict(
+        img_path=data_sample['img_path'],
+        is_query=bool(data_sample.get('is_query', False)),
+        query_index=int(data_sample.get('query_index', -1)),
+        cam_id=int(data_sample.get('cam_id', -1)),
+        bboxes=_to_numpy(pred['bboxes'], np.float32).reshape(-1, 4),
+        scores=_to_numpy(pred['scores'], np.float32).reshape(-1),
+        embeddings=_to_numpy(pred['embeddings'], np.float32),
+        gt_bboxes=_to_numpy(gt_boxes, np.float32).reshape(-1, 4),
+        gt_person_ids=_to_numpy(gt.get('person_ids', np.zeros(0)),
+                                np.int64).reshape(-1))
+
+
+@METRICS.register_module()
+class PersonSearchMetric(BaseMetric):
+    """Person search evaluation under the CUHK-SYSU or PRW protocol.
+
+    Scores exactly as the community's reference code does (see
+    :mod:`mmps.evaluation.functional.search`), vectorised. The test data
+    is the gallery images (predictions: detections with embeddings) and the
+    queries (``is_query=True``; predictions: the query box's embedding).
+
+    Reported, for each setting (gallery size, or PRW's all / cross-camera
+    galleries): mAP and top-k; then the gallery's detection recall and AP
+    at IoU 0.5 and the recall of the labeled boxes. The first setting's
+    numbers are also given without a setting name (``mmps/mAP``,
+    ``mmps/top1``) for checkpoint selection.
+
+    Args:
+        protocol (str): ``'cuhk_sysu'`` or ``'prw'``.
+        data_root (str, optional): The CUHK-SYSU root, whose
+            ``annotation/test/train_test/TestG{N}.mat`` define the galleries.
+            Required for ``'cuhk_sysu'``.
+        gallery_sizes (Sequence[int]): CUHK-SYSU gallery sizes among 50,
+            100, 500, 1000, 2000, 4000, and -1 for the full set (every
+            gallery image but the query's own). Defaults to (100, ).
+        cross_camera (bool): PRW: also report the gallery of the other
+            cameras only. Defaults to True.
+        score_thr (float): Detections below this score are dropped.
+            Defaults to 0.5.
+        topk (Sequence[int]): Ranks of the top-k accuracies.
+            Defaults to (1, 5, 10).
+        worst_queries_file (str, optional): Write the worst queries (query,
+            ground truth, top-10 with scores and correctness) to this JSON
+            file.
+        num_worst_queries (int): How many to write. Defaults to 50.
+        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to 'cpu'.
+        prefix (str): Prefix of the metric names. Defaults to 'mmps'.
+    """
+
+    default_prefix: Optional[str] = 'mmps'
+
+    def __init__(self,
+                 protocol: str = 'cuhk_sysu',
+                 data_root: Optional[str] = None,
+                 gallery_sizes: Sequence[int] = (100, ),
+                 cross_camera: bool = True,
+                 score_thr: float = 0.5,
+                 topk: Sequence[int] = (1, 5, 10),
+                 worst_queries_file: Optional[str] = None,
+                 num_worst_queries: int = 50,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if protocol not in ('cuhk_sysu', 'prw'):
+            raise ValueError(f"protocol must be 'cuhk_sysu' or 'prw', got "
+                             f'{protocol!r}')
+        if protocol == 'cuhk_sysu' and data_root is None:
+            raise ValueError('the CUHK-SYSU protocol needs data_root, the '
+                             'folder holding annotation/test/train_test')
+        self.protocol = protocol
+        self.data_root = data_root
+        self.gallery_sizes = tuple(gallery_sizes)
+        self.cross_camera = cross_camera
+        self.score_thr = score_thr
+        self.topk = tuple(topk)
+        self.worst_queries_file = worst_queries_file
+        self.num_worst_queries = num_worst_queries
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Keep the predictions and ground truth of a batch.
+
+        Args:
+            data_batch (dict): The batch from the data loader (unused).
+            data_samples (Sequence[dict]): Predicted samples.
+        """
+        for data_sample in data_samples:
+            self.results.append(make_record(data_sample))
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Score the collected records.
+
+        Args:
+            results (list[dict]): Records of all gallery images and queries
+                (see :func:`make_record`).
+
+        Returns:
+            dict[str, float]: Flat metrics, e.g. ``mAP``, ``top1``,
+            ``g100/mAP``, ``det_recall``.
+        """
+        logger = MMLogger.get_current_instance()
+        gallery, queries = split_records(results)
+        check_records(gallery, queries)
+        detections, kept = threshold_detections(gallery, self.score_thr)
+        query_embeddings = np.concatenate(
+            [q['embeddings'][:1] for q in queries]).astype(np.float32)
+        settings = build_settings(self.protocol, gallery, queries,
+                                  self.data_root, self.gallery_sizes,
+                                  self.cross_camera)
+        dense = None
+        if any(s.is_large(detections.num_images) for s in settings):
+            dense = query_embeddings @ detections.embeddings.T
+
+        metrics: Dict[str, float] = OrderedDict()
+        rows = [['setting', 'mAP'] + [f'top-{k}'
+                                      for k in self.topk] + ['queries']]
+        all_results = {}
+        for index, setting in enumerate(settings):
+            search = rank_queries(
+                query_embeddings, detections, setting.galleries,
+                setting.ground_truth, max(10, max(self.topk)),
+                dense if setting.is_large(detections.num_images) else None)
+            all_results[setting.name] = search
+            values = [search.mean_ap()] + [search.top_k(k) for k in self.topk]
+            names = ['mAP'] + [f'top{k}' for k in self.topk]
+            for name, value in zip(names, values):
+                metrics[f'{setting.name}/{name}'] = value
+                if index == 0:
+                    metrics[name] = value
+            skipped = int(np.isnan(search.average_precision).sum())
+            rows.append([setting.name] + [f'{v:.2%}' for v in values] + [
+                f'{len(queries) - skipped}' +
+                (f' ({skipped} without gt)' if skipped else '')
+            ])
+        logger.info('\nperson search:\n' + AsciiTable(rows).table)
+
+        metrics.update(self._detection_metrics(gallery, kept, logger))
+        if self.worst_queries_file:
+            first = settings[0]
+            dump_worst_queries(self.worst_queries_file,
+                               all_results[first.name], first, gallery,
+                               queries, detections, self.num_worst_queries)
+        return metrics
+
+    def _detection_metrics(self, gallery: List[dict], kept: List[np.ndarray],
+                           logger) -> Dict[str, float]:
+        """Detection recall and AP of the gallery, all and labeled boxes."""
+        det_boxes = [g['bboxes'][k] for g, k in zip(gallery, kept)]
+        det_scores = [g['scores'][k] for g, k in zip(gallery, kept)]
+        recall, ap = evaluate_detection([g['gt_bboxes'] for g in gallery],
+                                        det_boxes, det_scores)
+        labeled_recall, _ = evaluate_detection(
+            [g['gt_bboxes'][g['gt_person_ids'] >= 0] for g in gallery],
+            det_boxes,
+            det_scores,
+            skip_images_without_gt=True)
+        table = AsciiTable([['boxes', 'recall', 'AP'],
+                            ['all', f'{recall:.2%}', f'{ap:.2%}'],
+                            ['labeled', f'{labeled_recall:.2%}', '-']])
+        logger.info('\ndetection (IoU 0.5, score >= '
+                    f'{self.score_thr}):\n' + table.table)
+        return dict(
+            det_recall=recall, det_ap=ap, det_recall_labeled=labeled_recall)
+
+
+def split_records(results: List[dict]) -> Tuple[List[dict], List[dict]]:
+    """Gallery records (one per image) and query records (by index).
+
+    Distributed collection may repeat a sample; repeats are dropped.
+    """
+    gallery: Dict[str, dict] = OrderedDict()
+    queries: Dict[int, dict] = {}
+    for record in results:
+        if record['is_query']:
+            queries.setdefault(record['query_index'], record)
+        else:
+            gallery.setdefault(record['img_path'], record)
+    return list(gallery.values()), [queries[i] for i in sorted(queries)]
+
+
+def check_records(gallery: List[dict], queries: List[dict]) -> None:
+    """Raise a clear error for records that cannot be scored."""
+    if not gallery:
+        raise ValueError('no gallery predictions to search: the test data '
+                         'must hold the gallery images')
+    if not queries:
+        raise ValueError('no query predictions: the test data must hold '
+                         'the queries (is_query=True)')
+    indices = [q['query_index'] for q in queries]
+    if indices != list(range(len(queries))):
+        missing = sorted(set(range(max(indices) + 1)) - set(indices))
+        raise ValueError(f'{len(queries)} query predictions must have '
+                         f'query_index 0..{len(queries) - 1}, got '
+                         f'{indices[:10]}; missing query_index '
+                         f'{missing[:10]}')
+    for record in gallery + queries:
+        where = record['img_path'] + (f' (query {record["query_index"]})'
+                                      if record['is_query'] else '')
+        embeddings = record['embeddings']
+        if embeddings.ndim != 2 or len(embeddings) != len(record['bboxes']):
+            raise ValueError(f'{where}: expected one embedding per box, got '
+                             f'{embeddings.shape} for '
+                             f'{len(record["bboxes"])} boxes')
+        if not np.isfinite(embeddings).all():
+            raise ValueError(f'{where}: embeddings contain NaN or inf')
+        norms = np.linalg.norm(embeddings, axis=1)
+        if len(norms) and np.abs(norms - 1).max() > NORM_TOLERANCE:
+            raise ValueError(f'{where}: embeddings must have unit L2 norm, '
+                             f'got norms in [{norms.min():.4f}, '
+                             f'{norms.max():.4f}]')
+        if record['is_query'] and len(embeddings) == 0:
+            raise ValueError(f'{where}: a query needs its embedding')
+    dims = {r['embeddings'].shape[1] for r in gallery + queries}
+    if len(dims) > 1:
+        raise ValueError(f'embeddings of different sizes: {sorted(dims)}')
+
+
+def threshold_detections(
+        gallery: List[dict],
+        score_thr: float) -> Tuple[GalleryDetections, List[np.ndarray]]:
+    """Concatenate the detections of the gallery above the threshold.
+
+    Returns:
+        tuple: The :class:`GalleryDetections` and, per image, the indices
+        of the detections kept.
+    """
+    kept = [np.flatnonzero(g['scores'] >= score_thr) for g in gallery]
+    dim = gallery[0]['embeddings'].shape[1]
+    return GalleryDetections(
+        boxes=np.concatenate([g['bboxes'][k] for g, k in zip(gallery, kept)] +
+                             [np.zeros((0, 4), np.float32)]),
+        embeddings=np.concatenate(
+            [g['embeddings'][k] for g, k in zip(gallery, kept)] +
+            [np.zeros((0, dim), np.float32)]),
+        image_index=np.repeat(np.arange(len(gallery)), [len(k) for k in kept]),
+        num_images=len(gallery)), kept
+
+
+def dump_worst_queries(path: str, results: SearchResults,
+                       setting: SearchSetting, gallery: List[dict],
+                       queries: List[dict], detections: GalleryDetections,
+                       count: int) -> None:
+    """Write the ``count`` queries of lowest AP with their top-10 to JSON."""
+    valid = np.flatnonzero(~np.isnan(results.average_precision))
+    worst = valid[np.argsort(results.average_precision[valid],
+                             kind='stable')[:count]]
+    entries = []
+    gt = setting.ground_truth
+    for q in worst:
+        query = queries[q]
+        gt_rows = np.flatnonzero(gt.query_index == q)
+        top = [
+            dict(
+                img_path=gallery[detections.image_index[d]]['img_path'],
+                bbox=detections.boxes[d].tolist(),
+                score=float(score),
+                correct=bool(correct))
+            for d, score, correct in zip(results.top_detections[q], results.
+                                         top_scores[q], results.top_correct[q])
+            if d >= 0
+        ]
+        entries.append(
+            dict(
+                query_index=int(q),
+                img_path=query['img_path'],
+                bbox=query['bboxes'][0].tolist(),
+                average_precision=float(results.average_precision[q]),
+                ground_truth=[
+                    dict(
+                        img_path=gallery[gt.image_index[r]]['img_path'],
+                        bbox=gt.boxes[r].tolist()) for r in gt_rows
+                ],
+                top=top))
+    mkdir_or_exist(osp.dirname(osp.abspath(path)))
+    with open(path, 'w') as f:
+        json.dump(dict(setting=setting.name, queries=entries), f, indent=1)

@@ -1,0 +1,217 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score
+
+from mmps.evaluation.functional import (GalleryDetections, QueryGroundTruth,
+                                        average_precision, rank_queries,
+                                        search)
+
+
+def _slow_reference(query_embeddings,
+                    det_boxes,
+                    det_embeddings,
+                    det_image,
+                    galleries,
+                    gt,
+                    topk=(1, 5, 10)):
+    """The protocol as the issue states it, one query and box at a time."""
+    aps, hits = [], []
+    for q, gallery in enumerate(galleries):
+        y_true, y_score = [], []
+        count_gt = count_tp = 0
+        for image in gallery:
+            gt_rows = [
+                r for r in range(len(gt.query_index))
+                if gt.query_index[r] == q and gt.image_index[r] == image
+            ]
+            dets = [d for d in range(len(det_image)) if det_image[d] == image]
+            sims = [
+                float(det_embeddings[d] @ query_embeddings[q]) for d in dets
+            ]
+            labels = [0] * len(dets)
+            if gt_rows:
+                count_gt += 1
+                box = gt.boxes[gt_rows[0]]
+                w, h = box[2] - box[0], box[3] - box[1]
+                thr = min(0.5, w * h / ((w + 10) * (h + 10)))
+                for j in sorted(range(len(dets)), key=lambda j: -sims[j]):
+                    d = det_boxes[dets[j]]
+                    iw = max(0, min(d[2], box[2]) - max(d[0], box[0]))
+                    ih = max(0, min(d[3], box[3]) - max(d[1], box[1]))
+                    inter = iw * ih
+                    union = (d[2] - d[0]) * (d[3] - d[1]) + w * h - inter
+                    if inter / union >= thr:
+                        labels[j] = 1
+                        count_tp += 1
+                        break
+            y_true += labels
+            y_score += sims
+        if count_gt == 0:
+            aps.append(np.nan)
+            hits.append([0] * len(topk))
+            continue
+        ap = 0.0 if count_tp == 0 else average_precision_score(
+            y_true, y_score) * count_tp / count_gt
+        aps.append(ap)
+        order = np.argsort(y_score)[::-1]
+        ranked = np.asarray(y_true)[order]
+        hits.append([min(1, ranked[:k].sum()) for k in topk])
+    return np.array(aps), np.array(hits)
+
+
+def _random_problem(seed, num_queries=30, num_images=40, dim=8):
+    rng = np.random.default_rng(seed)
+    det_counts = rng.integers(0, 5, num_images)
+    det_image = np.repeat(np.arange(num_images), det_counts)
+    xy = rng.uniform(0, 80, (len(det_image), 2))
+    wh = rng.uniform(5, 40, (len(det_image), 2))
+    det_boxes = np.concatenate([xy, xy + wh], 1)
+    emb = rng.normal(size=(len(det_image), dim))
+    det_embeddings = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(
+        np.float32)
+    queries = rng.normal(size=(num_queries, dim))
+    query_embeddings = (queries /
+                        np.linalg.norm(queries, axis=1, keepdims=True)).astype(
+                            np.float32)
+    galleries = [
+        np.sort(rng.choice(num_images, rng.integers(5, 25), replace=False))
+        for _ in range(num_queries)
+    ]
+    rows = []
+    for q, gallery in enumerate(galleries):
+        # the person is in a few images; mostly near a detection
+        for image in rng.choice(gallery, rng.integers(0, 4), replace=False):
+            dets = np.flatnonzero(det_image == image)
+            if len(dets) and rng.random() < 0.8:
+                box = det_boxes[rng.choice(dets)] + rng.normal(0, 3, 4)
+            else:
+                box = np.r_[rng.uniform(0, 80, 2), 0, 0]
+                box[2:] = box[:2] + rng.uniform(3, 40, 2)
+            rows.append((q, image, box))
+    # some appearances outside the gallery are ignored
+    rows.append(
+        (0, int(np.setdiff1d(np.arange(num_images),
+                             galleries[0])[0]), np.array([0., 0., 20., 40.])))
+    gt = QueryGroundTruth(
+        np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
+        np.array([r[2] for r in rows]))
+    detections = GalleryDetections(det_boxes, det_embeddings, det_image,
+                                   num_images)
+    return query_embeddings, detections, galleries, gt
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+@pytest.mark.parametrize('dense', [False, True])
+@pytest.mark.parametrize('chunk', [7, 32])
+def test_fast_path_matches_slow_reference(seed, dense, chunk, monkeypatch):
+    monkeypatch.setattr(search, 'QUERY_CHUNK', chunk)
+    query_embeddings, detections, galleries, gt = _random_problem(seed)
+    expected_ap, expected_hits = _slow_reference(query_embeddings,
+                                                 detections.boxes,
+                                                 detections.embeddings,
+                                                 detections.image_index,
+                                                 galleries, gt)
+    scores = query_embeddings @ detections.embeddings.T if dense else None
+    results = rank_queries(query_embeddings, detections, galleries, gt, 10,
+                           scores)
+    np.testing.assert_allclose(
+        results.average_precision, expected_ap, atol=1e-6)
+    valid = ~np.isnan(expected_ap)
+    assert valid.sum() > 10 and (expected_ap[valid] > 0).sum() > 3
+    assert results.mean_ap() == pytest.approx(
+        expected_ap[valid].mean(), abs=1e-6)
+    for i, k in enumerate((1, 5, 10)):
+        hits = (results.first_hit_rank >= 0) & (results.first_hit_rank < k)
+        np.testing.assert_array_equal(hits[valid], expected_hits[valid, i])
+        assert results.top_k(k) == pytest.approx(expected_hits[valid,
+                                                               i].mean())
+
+
+def _one_image_problem(det_boxes, sims, gt_boxes, extra_images=0):
+    """One query; image 0 holds the person; sims set the ranking."""
+    det_boxes = np.asarray(det_boxes, dtype=np.float64)
+    sims = np.asarray(sims, dtype=np.float64)
+    # 2-d embeddings at the angle that gives each similarity
+    angles = np.arccos(np.clip(sims, -1, 1))
+    det_embeddings = np.stack([np.cos(angles), np.sin(angles)],
+                              1).astype(np.float32)
+    det_image = np.zeros(len(det_boxes), dtype=np.int64)
+    if extra_images:
+        det_image[-extra_images:] = np.arange(1, extra_images + 1)
+    detections = GalleryDetections(det_boxes, det_embeddings, det_image,
+                                   1 + extra_images)
+    gt = QueryGroundTruth(
+        np.zeros(len(gt_boxes), np.int64), np.arange(len(gt_boxes)),
+        np.asarray(gt_boxes, dtype=np.float64))
+    query = np.array([[1.0, 0.0]], dtype=np.float32)
+    return rank_queries(query, detections, [np.arange(1 + extra_images)], gt)
+
+
+GT = [10, 10, 60, 110]  # 50 x 100
+
+
+def test_found_at_rank_one():
+    results = _one_image_problem([GT, [100, 10, 150, 110]], [0.9, 0.2], [GT])
+    assert results.average_precision[0] == pytest.approx(1.0)
+    assert results.first_hit_rank[0] == 0 and results.top_k(1) == 1.0
+
+
+def test_found_at_rank_three():
+    # two better-ranked wrong detections in other images
+    results = _one_image_problem([GT, [0, 0, 5, 5], [0, 0, 5, 5]],
+                                 [0.5, 0.9, 0.8], [GT],
+                                 extra_images=2)
+    assert results.average_precision[0] == pytest.approx(1 / 3)
+    assert results.first_hit_rank[0] == 2
+    assert (results.top_k(1), results.top_k(5)) == (0.0, 1.0)
+
+
+def test_not_detected_counts_in_recall():
+    # the person is in two images; only the first has a matching detection
+    results = _one_image_problem([GT, [200, 0, 210, 20]], [0.9, 0.95],
+                                 [GT, [0, 0, 50, 100]],
+                                 extra_images=1)
+    # ranked: wrong (0.95), right (0.9): AP 1/2, recall 1/2
+    assert results.average_precision[0] == pytest.approx(0.25)
+    assert results.num_ground_truth[0] == 2
+    assert results.num_true_positives[0] == 1
+
+
+def test_only_the_most_similar_matching_detection_counts():
+    shifted = [12, 12, 62, 112]
+    results = _one_image_problem([GT, shifted], [0.6, 0.8], [GT])
+    # both overlap the ground truth; only the more similar one is a hit,
+    # the other is a false positive ranked second
+    assert results.top_correct[0].tolist()[:2] == [True, False]
+    assert results.average_precision[0] == pytest.approx(1.0)
+    results = _one_image_problem([GT, shifted, [300, 0, 310, 9]],
+                                 [0.6, 0.5, 0.7], [GT])
+    assert results.average_precision[0] == pytest.approx(0.5)
+
+
+def test_small_boxes_need_less_overlap():
+    # 10 x 10: threshold min(0.5, 100 / (20 * 20)) = 0.25
+    tiny = [0, 0, 10, 10]
+    shifted_tiny = [5, 0, 15, 10]  # IoU 50 / 150 = 1/3
+    assert _one_image_problem([shifted_tiny], [0.9],
+                              [tiny]).average_precision[0] == 1.0
+    # 60 x 100: threshold 0.5; the same IoU of 1/3 misses
+    big = [0, 0, 60, 100]
+    shifted_big = [30, 0, 90, 100]  # IoU 3000 / 9000 = 1/3
+    assert _one_image_problem([shifted_big], [0.9],
+                              [big]).average_precision[0] == 0.0
+    # 20 x 30: 600 / (30 * 40) = 0.5 exactly; IoU 200 / 600 misses
+    assert _one_image_problem([[0, 0, 10, 20]], [0.9],
+                              [[0, 0, 20, 30]]).average_precision[0] == 0.0
+
+
+def test_average_precision_matches_sklearn_with_ties():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        y_true = rng.random(50) < 0.3
+        y_score = rng.integers(0, 8, 50).astype(float)  # many ties
+        if not y_true.any():
+            continue
+        assert average_precision(y_true, y_score) == pytest.approx(
+            average_precision_score(y_true, y_score), abs=1e-12)

@@ -1,0 +1,241 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import json
+import os
+import socket
+
+import numpy as np
+import pytest
+import torch
+import torch.distributed as torch_dist
+import torch.multiprocessing as mp
+
+from mmps.evaluation import PersonSearchMetric
+from mmps.registry import METRICS
+from ..._fixtures import write_cuhk_sysu
+
+
+def _unit(*angles_deg):
+    """2-d unit embeddings whose dot product with (1, 0) is cos(angle)."""
+    angles = np.deg2rad(angles_deg)
+    return torch.tensor(
+        np.stack([np.cos(angles), np.sin(angles)], 1), dtype=torch.float32)
+
+
+def _sims(*sims):
+    return _unit(*np.rad2deg(np.arccos(sims)))
+
+
+def _sample(img_path,
+            boxes,
+            scores,
+            embeddings,
+            gt_boxes=(),
+            gt_ids=(),
+            query_index=None,
+            cam_id=None):
+    sample = dict(
+        img_path=img_path,
+        pred_instances=dict(
+            bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
+            scores=torch.tensor(scores, dtype=torch.float32),
+            embeddings=embeddings),
+        gt_instances=dict(
+            bboxes=torch.tensor(gt_boxes, dtype=torch.float32).reshape(-1, 4),
+            person_ids=torch.tensor(gt_ids, dtype=torch.long)))
+    if query_index is not None:
+        sample.update(is_query=True, query_index=query_index)
+    if cam_id is not None:
+        sample['cam_id'] = cam_id
+    return sample
+
+
+def _cuhk_samples(root):
+    """Predictions on the CUHK-SYSU fixture tree (tests/_fixtures.py)."""
+    image = f'{root}/Image/SSM/' + '{}'
+    return [
+        _sample(
+            image.format('s4.jpg'), [[3, 4, 14, 26], [60, 10, 75, 40]],
+            [0.95, 0.7], _sims(0.1, 0.2), [[3, 4, 14, 26], [60, 10, 75, 40]],
+            [10, -1]),
+        # p10 at (40, 2, 50, 22): found with similarity 0.6; a box below
+        # the score threshold is ignored however similar
+        _sample(
+            image.format('s5.jpg'), [[40, 2, 50, 22], [10, 12, 24, 45]],
+            [0.9, 0.3], _sims(0.6, 0.99), [[10, 12, 24, 45], [40, 2, 50, 22]],
+            [-1, 10]),
+        # a false positive more similar than the true one
+        _sample(
+            image.format('s6.jpg'), [[0, 0, 10, 10]], [0.8], _sims(0.7),
+            [[25, 15, 41, 55]], [12]),
+        _sample(
+            image.format('s4.jpg'), [[3, 4, 14, 26]], [1.0],
+            _sims(1.0), [[3, 4, 14, 26]], [10],
+            query_index=0),
+        _sample(
+            image.format('s6.jpg'), [[25, 15, 41, 55]], [1.0],
+            _sims(1.0), [[25, 15, 41, 55]], [12],
+            query_index=1),
+    ]
+
+
+def _evaluate(metric, samples):
+    metric.process({}, samples)
+    return metric.evaluate(len(samples))
+
+
+def test_cuhk_sysu_protocol(tmp_path):
+    root = write_cuhk_sysu(tmp_path)
+    metric = METRICS.build(
+        dict(
+            type='PersonSearchMetric',
+            protocol='cuhk_sysu',
+            data_root=str(root),
+            gallery_sizes=(50, -1)))
+    results = _evaluate(metric, _cuhk_samples(root))
+    # query 0: gallery s5, s6: ranked FP (0.7), TP (0.6): AP 1/2, recall 1
+    # query 1: its gallery holds no image of p12: left out
+    assert results['mmps/mAP'] == pytest.approx(0.5)
+    assert results['mmps/g50/mAP'] == pytest.approx(0.5)
+    assert results['mmps/top1'] == 0.0
+    assert results['mmps/top5'] == 1.0
+    # full set: every image but the query's own (s5, s6 for query 0)
+    assert results['mmps/full/mAP'] == pytest.approx(0.5)
+    # detection over all 5 boxes: s4 x2 and s5's p10 matched, s6 missed
+    assert results['mmps/det_recall'] == pytest.approx(3 / 5)
+    # ranked by score: T .95, T .9, F .8, T .7 -> AP (1 + 1 + 3/4) / 3
+    assert results['mmps/det_ap'] == pytest.approx((2.75 / 3) * 3 / 5)
+    # labeled boxes: p10 in s4 and s5 found, p12 in s6 missed
+    assert results['mmps/det_recall_labeled'] == pytest.approx(2 / 3)
+
+
+def _prw_samples():
+    # the query person (id 7) in frames b (camera 1) and c (camera 2)
+    return [
+        _sample(
+            'a.jpg', [[0, 0, 20, 40]], [0.9],
+            _sims(0.1), [[0, 0, 20, 40]], [7],
+            cam_id=1),
+        _sample(
+            'b.jpg', [[10, 10, 30, 50]], [0.9],
+            _sims(0.9), [[10, 10, 30, 50]], [7],
+            cam_id=1),
+        _sample(
+            'c.jpg', [[5, 5, 25, 45]], [0.9],
+            _sims(0.7), [[5, 5, 25, 45]], [7],
+            cam_id=2),
+        _sample(
+            'd.jpg', [[5, 5, 25, 45]], [0.9],
+            _sims(0.8), [[5, 5, 25, 45]], [-1],
+            cam_id=3),
+        _sample(
+            'a.jpg', [[0, 0, 20, 40]], [1.0],
+            _sims(1.0), [[0, 0, 20, 40]], [7],
+            query_index=0,
+            cam_id=1),
+    ]
+
+
+def test_prw_protocol_with_cross_camera():
+    metric = PersonSearchMetric(protocol='prw')
+    results = _evaluate(metric, _prw_samples())
+    # all cameras: b (T, .9), d (F, .8), c (T, .7): AP (1 + 2/3) / 2
+    assert results['mmps/all/mAP'] == pytest.approx((1 + 2 / 3) / 2)
+    assert results['mmps/mAP'] == results['mmps/all/mAP']
+    assert results['mmps/top1'] == 1.0
+    # other cameras: d (F), c (T): AP 1/2, found at rank 2
+    assert results['mmps/cross_camera/mAP'] == pytest.approx(0.5)
+    assert results['mmps/cross_camera/top1'] == 0.0
+    assert results['mmps/cross_camera/top5'] == 1.0
+
+
+def test_worst_queries_are_dumped(tmp_path):
+    path = tmp_path / 'worst.json'
+    metric = PersonSearchMetric(
+        protocol='prw', worst_queries_file=str(path), num_worst_queries=5)
+    _evaluate(metric, _prw_samples())
+    dump = json.loads(path.read_text())
+    assert dump['setting'] == 'all'
+    (query, ) = dump['queries']
+    assert query['img_path'] == 'a.jpg'
+    assert query['average_precision'] == pytest.approx((1 + 2 / 3) / 2)
+    assert [g['img_path'] for g in query['ground_truth']] == ['b.jpg', 'c.jpg']
+    assert [(t['img_path'], t['correct'])
+            for t in query['top']] == [('b.jpg', True), ('d.jpg', False),
+                                       ('c.jpg', True)]
+    assert query['top'][0]['score'] == pytest.approx(0.9, abs=1e-6)
+
+
+@pytest.mark.parametrize('change,message', [
+    (lambda s: s[0]['pred_instances'].update(embeddings=_sims(0.1) * 2),
+     'unit L2 norm'),
+    (lambda s: s[0]['pred_instances'].update(
+        embeddings=torch.full((1, 2), float('nan'))), 'NaN'),
+    (lambda s: s[4].update(query_index=3),
+     r'got \[3\]; missing query_index \[0, 1, 2\]'),
+    (lambda s: s.pop(4), 'no query predictions'),
+])
+def test_bad_predictions_raise(change, message):
+    samples = _prw_samples()
+    change(samples)
+    with pytest.raises(ValueError, match=message):
+        _evaluate(PersonSearchMetric(protocol='prw'), samples)
+
+
+def test_missing_gallery_image_raises(tmp_path):
+    root = write_cuhk_sysu(tmp_path)
+    samples = _cuhk_samples(root)
+    del samples[1]  # s5.jpg
+    metric = PersonSearchMetric(data_root=str(root), gallery_sizes=(50, ))
+    with pytest.raises(
+            ValueError,
+            match="TestG50.mat lists gallery image "
+            "'s5.jpg', which has no prediction"):
+        _evaluate(metric, samples)
+
+
+def test_missing_protocol_file_raises(tmp_path):
+    root = write_cuhk_sysu(tmp_path)
+    os.remove(f'{root}/annotation/test/train_test/TestG100.mat')
+    metric = PersonSearchMetric(data_root=str(root), gallery_sizes=(100, ))
+    with pytest.raises(FileNotFoundError, match='TestG100.mat'):
+        _evaluate(metric, _cuhk_samples(root))
+    with pytest.raises(ValueError, match='needs data_root'):
+        PersonSearchMetric(protocol='cuhk_sysu')
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _distributed_worker(rank, port, root, out_file):
+    torch_dist.init_process_group(
+        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
+    try:
+        samples = _cuhk_samples(root)
+        metric = PersonSearchMetric(
+            data_root=root, gallery_sizes=(50, -1), collect_device='cpu')
+        # a distributed sampler interleaves the samples over the ranks
+        metric.process({}, samples[rank::2])
+        results = metric.evaluate(len(samples))
+        if rank == 0:
+            with open(out_file, 'w') as f:
+                json.dump(results, f)
+    finally:
+        torch_dist.destroy_process_group()
+
+
+def test_distributed_collection_equals_one_process(tmp_path):
+    root = str(write_cuhk_sysu(tmp_path / 'data'))
+    out_file = str(tmp_path / 'dist.json')
+    mp.spawn(
+        _distributed_worker,
+        args=(_free_port(), root, out_file),
+        nprocs=2,
+        join=True)
+    single = _evaluate(
+        PersonSearchMetric(data_root=root, gallery_sizes=(50, -1)),
+        _cuhk_samples(root))
+    with open(out_file) as f:
+        assert json.load(f) == pytest.approx(single)
