@@ -109,7 +109,8 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         keywords='computer vision, person search, re-identification, '
         'object detection',
-        packages=find_packages(exclude=('configs', 'tools', 'demo', 'tests')),
+        packages=find_packages(
+            exclude=('configs', 'tools', 'demo', 'tests', 'tests.*')),
         include_package_data=True,
         python_requires='>=3.8',
         classifiers=[

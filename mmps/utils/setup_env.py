@@ -42,3 +42,29 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             # avoid name conflict
             new_instance_name = f'mmps-{datetime.datetime.now()}'
             DefaultScope.get_instance(new_instance_name, scope_name='mmps')
+
+
+def fall_back_to_gloo(cfg) -> None:
+    """Make distributed training and testing run without a GPU.
+
+    mmengine's default runtime asks for the ``nccl`` backend, which needs
+    CUDA, and wraps the model in DDP with ``device_ids=[LOCAL_RANK]``,
+    which DDP refuses for a CPU model. On a machine without CUDA the
+    backend becomes ``gloo`` and the wrapper gets ``device_ids=None``.
+    Nothing changes where CUDA is available.
+
+    Args:
+        cfg (:obj:`mmengine.Config`): The config, changed in place.
+    """
+    import torch
+    if torch.cuda.is_available():
+        return
+    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    if dist_cfg.get('backend', 'nccl') == 'nccl':
+        dist_cfg['backend'] = 'gloo'
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))

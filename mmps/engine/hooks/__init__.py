@@ -1,0 +1,5 @@
+# Copyright (c) mmps contributors. All rights reserved.
+from .num_person_ids_check_hook import NumPersonIdsCheckHook
+from .random_state_hook import RandomStateHook
+
+__all__ = ['NumPersonIdsCheckHook', 'RandomStateHook']

@@ -1,0 +1,231 @@
+# Copyright (c) mmps contributors. All rights reserved.
+"""tools/train.py, tools/test.py and eval_search.py through the real runner.
+
+A tiny synthetic dataset and the quick-start model at small images; each
+tool runs in a subprocess, as a user runs it.
+"""
+import glob
+import json
+import os
+import os.path as osp
+import pickle
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+QUICK_START = osp.join(REPO, 'configs', 'oim',
+                       'oim_r18-c4_1xb4-16e_synthetic.py')
+SMALL_DATA = dict(
+    num_train_ids=6,
+    num_test_ids=4,
+    num_distractor_images=48,  # TestG50 needs 51 test images
+    image_size=(96, 72),
+    seed=1)
+
+
+def tiny_config(tmp_path, max_epochs=2, val_interval=1) -> str:
+    """The quick-start config on tiny data, written as one file."""
+    cfg = Config.fromfile(QUICK_START)
+    data_root = str(tmp_path / 'synthetic')
+    for dataset in [cfg.train_dataloader.dataset
+                    ] + cfg.val_dataloader.dataset.datasets:
+        dataset.data_root = data_root
+        dataset.synthetic_cfg = SMALL_DATA
+        for transform in dataset.pipeline:
+            if transform.type == 'Resize':
+                transform.scale = (96, 72)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.num_workers = 0
+        loader.persistent_workers = False
+    cfg.train_dataloader.batch_size = 2
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.val_evaluator.data_root = data_root
+    cfg.test_evaluator = cfg.val_evaluator
+    cfg.model.roi_head.embedding_head.loss_reid.update(
+        num_person_ids=6, queue_size=16)
+    cfg.train_cfg.update(max_epochs=max_epochs, val_interval=val_interval)
+    cfg.default_hooks.logger.interval = 1
+    # log each iteration's own losses, not a running mean
+    cfg.log_processor.window_size = 1
+    cfg.randomness = dict(seed=0, deterministic=True)
+    path = str(tmp_path / 'tiny.py')
+    cfg.dump(path)
+    return path
+
+
+def run_tool(*args, nproc=None, mim=False):
+    """Run a tool in a subprocess; fail with its output if it fails."""
+    env = dict(os.environ, PYTHONPATH=REPO, PYTHONWARNINGS='ignore')
+    if mim:
+        command = [osp.join(osp.dirname(sys.executable), 'mim')] + list(args)
+    elif nproc:
+        command = [
+            sys.executable, '-m', 'torch.distributed.run',
+            f'--nproc_per_node={nproc}', f'--master_port={_free_port()}'
+        ] + list(args)
+    else:
+        command = [sys.executable] + list(args)
+    done = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def train_scalars(work_dir):
+    """The training log lines of LocalVisBackend's scalars.json."""
+    (path, ) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    with open(path) as f:
+        lines = [json.loads(line) for line in f]
+    return [line for line in lines if 'loss' in line]
+
+
+def oim_state(checkpoint):
+    state = torch.load(checkpoint, map_location='cpu')['state_dict']
+    prefix = 'roi_head.embedding_head.loss_reid.'
+    return {
+        k[len(prefix):]: v
+        for k, v in state.items() if k.startswith(prefix)
+    }
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """Three epochs of training with validation, through mim."""
+    tmp_path = tmp_path_factory.mktemp('train')
+    config = tiny_config(tmp_path, max_epochs=3)
+    work_dir = str(tmp_path / 'work')
+    run_tool('train', 'mmps', config, '--work-dir', work_dir, mim=True)
+    return config, work_dir
+
+
+def test_train_logs_metrics_and_learns(trained):
+    config, work_dir = trained
+    scalars = train_scalars(work_dir)
+    assert len(scalars) >= 10
+    for key in ('loss_rpn_cls', 'loss_cls', 'loss_bbox', 'loss_reid'):
+        assert key in scalars[0]
+    first = scalars[0]['loss_rpn_cls']
+    last = sum(s['loss_rpn_cls'] for s in scalars[-3:]) / 3
+    assert last < first
+    assert osp.isfile(osp.join(work_dir, 'epoch_3.pth'))
+    assert glob.glob(osp.join(work_dir, 'best_mmps_mAP_epoch_*.pth'))
+    # the OIM memory is in the checkpoint: labeled rows are filled
+    state = oim_state(osp.join(work_dir, 'epoch_3.pth'))
+    assert state['lookup_table'].norm(dim=1).gt(0.99).sum() >= 5
+    assert 0 <= int(state['queue_ptr']) < 16
+
+
+def test_test_tool_scores_and_dumps(trained, tmp_path):
+    config, work_dir = trained
+    checkpoint = osp.join(work_dir, 'epoch_3.pth')
+    preds = str(tmp_path / 'preds.pkl')
+    show_dir = str(tmp_path / 'show')
+    test_dir = str(tmp_path / 'test')
+    run_tool(
+        'test',
+        'mmps',
+        config,
+        '--checkpoint',
+        checkpoint,
+        '--work-dir',
+        test_dir,
+        '--out',
+        preds,
+        '--show-dir',
+        show_dir,
+        mim=True)
+    (metrics_file, ) = glob.glob(osp.join(test_dir, '*', '*.json'))
+    with open(metrics_file) as f:
+        metrics = json.load(f)
+    for key in ('mmps/mAP', 'mmps/top1', 'mmps/g50/mAP', 'mmps/det_recall'):
+        assert 0.0 <= metrics[key] <= 1.0
+    with open(preds, 'rb') as f:
+        records = pickle.load(f)
+    queries = [r for r in records if r['is_query']]
+    assert len(queries) == 4
+    assert len(records) - 4 == len(
+        glob.glob(
+            osp.join(
+                osp.dirname(config), 'synthetic', 'Image', 'SSM',
+                '*.jpg'))) - _num_train_images(config)
+    assert osp.isfile(osp.join(show_dir, 'worst_queries.json'))
+
+    out = run_tool('tools/analysis_tools/eval_search.py', config, preds)
+    offline = {
+        line.split(': ')[0]: float(line.split(': ')[1])
+        for line in out.splitlines() if line.startswith(('mAP', 'top1'))
+    }
+    assert offline['mAP'] == pytest.approx(metrics['mmps/mAP'], abs=2e-6)
+    assert offline['top1'] == pytest.approx(metrics['mmps/top1'], abs=2e-6)
+
+
+def _num_train_images(config):
+    from scipy.io import loadmat
+    root = osp.join(osp.dirname(config), 'synthetic', 'annotation')
+    return len(loadmat(osp.join(root, 'Images.mat'))['Img'][0]) - len(
+        loadmat(osp.join(root, 'pool.mat'))['pool'])
+
+
+@pytest.mark.skip(reason='resumed losses differ by ~0.02 from an '
+                  'uninterrupted run: open work, see issue 6')
+def test_resume_repeats_an_uninterrupted_run(tmp_path):
+    config = tiny_config(tmp_path, max_epochs=2, val_interval=10)
+    straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
+    run_tool('tools/train.py', config, '--work-dir', straight)
+    run_tool('tools/train.py', config, '--work-dir', resumed, '--cfg-options',
+             'train_cfg.max_epochs=1')
+    run_tool('tools/train.py', config, '--work-dir', resumed, '--resume')
+    expected = [s for s in train_scalars(straight) if s['epoch'] == 2]
+    logs = sorted(
+        glob.glob(osp.join(resumed, '*', 'vis_data', 'scalars.json')))
+    with open(logs[-1]) as f:
+        got = [json.loads(line) for line in f]
+    got = [s for s in got if 'loss' in s and s['epoch'] == 2]
+    assert len(got) == len(expected) > 0
+    for a, b in zip(got, expected):
+        for key in ('loss', 'loss_reid', 'loss_cls', 'loss_rpn_cls'):
+            assert a[key] == pytest.approx(b[key], abs=1e-5), key
+    for key, value in oim_state(osp.join(straight, 'epoch_2.pth')).items():
+        assert torch.allclose(
+            value.float(),
+            oim_state(osp.join(resumed, 'epoch_2.pth'))[key].float(),
+            atol=1e-5), key
+
+
+def test_two_process_gloo_training_keeps_one_memory(tmp_path):
+    config = tiny_config(tmp_path, max_epochs=1, val_interval=10)
+    dump_dir = tmp_path / 'memory'
+    dump_dir.mkdir()
+    script = tmp_path / 'train_and_dump.py'
+    script.write_text(
+        'import sys, torch\n'
+        'from mmengine.config import Config\n'
+        'from mmengine.dist import get_rank\n'
+        'from mmengine.runner import Runner\n'
+        'from mmps.utils import fall_back_to_gloo, register_all_modules\n'
+        'register_all_modules(init_default_scope=False)\n'
+        'cfg = Config.fromfile(sys.argv[1])\n'
+        'cfg.launcher = "pytorch"\n'
+        'cfg.work_dir = sys.argv[2]\n'
+        'fall_back_to_gloo(cfg)\n'
+        'runner = Runner.from_cfg(cfg)\n'
+        'runner.train()\n'
+        'oim = runner.model.module.roi_head.embedding_head.loss_reid\n'
+        'torch.save(oim.state_dict(), f"{sys.argv[3]}/{get_rank()}.pth")\n')
+    run_tool(
+        str(script), config, str(tmp_path / 'work'), str(dump_dir), nproc=2)
+    states = [torch.load(dump_dir / f'{rank}.pth') for rank in range(2)]
+    for key in states[0]:
+        assert torch.equal(states[0][key], states[1][key]), key
+    assert states[0]['lookup_table'].norm(dim=1).gt(0.99).sum() >= 5
