@@ -59,4 +59,11 @@ extras=""
 if [ "$with_tests" = 1 ]; then extras="[tests]"; fi
 # --no-build-isolation: build with the venv's setuptools (<81), no download.
 "${pip[@]}" install -q "${constraints[@]}" --no-build-isolation -e "${repo_root}${extras}"
+
+# mim 0.3.9 looks for tools/ and configs/ in <site-packages>/mmps, which a
+# PEP 660 editable install does not create (open-mmlab/mim#114): link it.
+site_dir="$("${venv}/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+if [ ! -e "${site_dir}/mmps" ]; then
+  ln -s "${repo_root}/mmps" "${site_dir}/mmps"
+fi
 "${venv}/bin/python" -c "import mmps, mmcv.ops; print('[setup_env] mmps', mmps.__version__, 'ready in ${venv}')"

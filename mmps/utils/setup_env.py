@@ -49,14 +49,18 @@ def fall_back_to_gloo(cfg) -> None:
 
     mmengine's default runtime asks for the ``nccl`` backend, which needs
     CUDA, and wraps the model in DDP with ``device_ids=[LOCAL_RANK]``,
-    which DDP refuses for a CPU model. On a machine without CUDA the
-    backend becomes ``gloo`` and the wrapper gets ``device_ids=None``.
+    which DDP refuses for a CPU model; its ``init_dist`` also calls
+    ``torch.cuda.set_device``, which a CPU build of torch lacks. On a
+    machine without CUDA the backend becomes ``gloo``, the wrapper gets
+    ``device_ids=None`` and, for the ``pytorch`` launcher (torchrun), the
+    process group is initialised here, so that the runner finds it ready.
     Nothing changes where CUDA is available.
 
     Args:
         cfg (:obj:`mmengine.Config`): The config, changed in place.
     """
     import torch
+    import torch.distributed as torch_dist
     if torch.cuda.is_available():
         return
     dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
@@ -68,3 +72,17 @@ def fall_back_to_gloo(cfg) -> None:
             device_ids=None,
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+    launcher = cfg.get('launcher', 'none')
+    if launcher == 'none' or torch_dist.is_initialized():
+        return
+    if launcher != 'pytorch':
+        raise RuntimeError(
+            f'Distributed launcher {launcher!r} needs CUDA (mmengine sets '
+            'the CUDA device for it); without a GPU, launch with torchrun '
+            '(tools/dist_train.sh, tools/dist_test.sh), i.e. '
+            "launcher='pytorch'.")
+    kwargs = {k: v for k, v in dist_cfg.items() if k != 'backend'}
+    if kwargs.get('timeout') is not None:
+        kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
+    torch_dist.init_process_group(backend=dist_cfg['backend'], **kwargs)
