@@ -1,5 +1,6 @@
 # Copyright (c) mmps contributors. All rights reserved.
 import mmdet.registry as mmdet_registry
+import pytest
 from mmengine import DefaultScope
 from mmengine.config import Config
 from mmengine.registry import Registry, init_default_scope
@@ -8,7 +9,7 @@ import mmps.registry as mmps_registry
 from mmps.models import PersonSearch
 from mmps.registry import MODELS
 from mmps.testing import get_config_file, get_tiny_model_cfg
-from mmps.utils import register_all_modules
+from mmps.utils import fall_back_to_gloo, register_all_modules
 
 REGISTRY_NAMES = [
     name for name, value in vars(mmdet_registry).items()
@@ -53,3 +54,16 @@ def test_model_config_builds_through_the_registry():
     assert isinstance(model, PersonSearch)
     assert type(model.roi_head).__name__ == 'PersonSearchRoIHead'
     assert type(model.roi_head.shared_head).__name__ == 'ResLayer'
+
+
+def test_fall_back_to_gloo_on_a_cpu_machine():
+    cfg = Config(dict(launcher='none'))
+    fall_back_to_gloo(cfg)
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg.device_ids is None
+    kept = Config(dict(launcher='none', env_cfg=dict(dist_cfg=dict(
+        backend='mpi'))))
+    fall_back_to_gloo(kept)
+    assert kept.env_cfg.dist_cfg.backend == 'mpi'
+    with pytest.raises(RuntimeError, match="launcher 'slurm' needs CUDA"):
+        fall_back_to_gloo(Config(dict(launcher='slurm')))
