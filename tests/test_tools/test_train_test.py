@@ -15,44 +15,16 @@ import sys
 
 import pytest
 import torch
-from mmengine.config import Config
+
+from mmps.testing import get_tiny_synthetic_config
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-QUICK_START = osp.join(REPO, 'configs', 'oim',
-                       'oim_r18-c4_1xb4-16e_synthetic.py')
-SMALL_DATA = dict(
-    num_train_ids=6,
-    num_test_ids=4,
-    num_distractor_images=48,  # TestG50 needs 51 test images
-    image_size=(96, 72),
-    seed=1)
 
 
 def tiny_config(tmp_path, max_epochs=2, val_interval=1) -> str:
-    """The quick-start config on tiny data, written as one file."""
-    cfg = Config.fromfile(QUICK_START)
-    data_root = str(tmp_path / 'synthetic')
-    for dataset in [cfg.train_dataloader.dataset
-                    ] + cfg.val_dataloader.dataset.datasets:
-        dataset.data_root = data_root
-        dataset.synthetic_cfg = SMALL_DATA
-        for transform in dataset.pipeline:
-            if transform.type == 'Resize':
-                transform.scale = (96, 72)
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        loader.num_workers = 0
-        loader.persistent_workers = False
-    cfg.train_dataloader.batch_size = 2
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.data_root = data_root
-    cfg.test_evaluator = cfg.val_evaluator
-    cfg.model.roi_head.embedding_head.loss_reid.update(
-        num_person_ids=6, queue_size=16)
-    cfg.train_cfg.update(max_epochs=max_epochs, val_interval=val_interval)
-    cfg.default_hooks.logger.interval = 1
-    # log each iteration's own losses, not a running mean
-    cfg.log_processor.window_size = 1
-    cfg.randomness = dict(seed=0, deterministic=True)
+    """The tiny quick-start config, written as one file."""
+    cfg = get_tiny_synthetic_config(
+        str(tmp_path / 'synthetic'), max_epochs, val_interval)
     path = str(tmp_path / 'tiny.py')
     cfg.dump(path)
     return path

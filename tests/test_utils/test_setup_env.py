@@ -61,8 +61,8 @@ def test_fall_back_to_gloo_on_a_cpu_machine():
     fall_back_to_gloo(cfg)
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg.device_ids is None
-    kept = Config(dict(launcher='none', env_cfg=dict(dist_cfg=dict(
-        backend='mpi'))))
+    kept = Config(
+        dict(launcher='none', env_cfg=dict(dist_cfg=dict(backend='mpi'))))
     fall_back_to_gloo(kept)
     assert kept.env_cfg.dist_cfg.backend == 'mpi'
     with pytest.raises(RuntimeError, match="launcher 'slurm' needs CUDA"):

@@ -1,0 +1,287 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import json
+import os
+import os.path as osp
+from typing import Dict, List, NamedTuple, Optional, Sequence
+
+import numpy as np
+
+#: Version of the on-disk layout written by :meth:`GalleryIndex.save`.
+INDEX_FORMAT_VERSION = 1
+#: Names of the two files of a saved index, inside its folder.
+ARRAYS_FILE = 'arrays.npz'
+META_FILE = 'index.json'
+#: Queries ranked against the whole index at once (bounds the (Q, M) score
+#: matrix: 256 queries x 100,000 boxes is 100 MB of float32).
+QUERY_CHUNK = 256
+
+
+class SearchMatch(NamedTuple):
+    """One gallery detection returned for a query.
+
+    Attributes:
+        image_path (str): The gallery image.
+        bbox (np.ndarray): The detection, (4, ) ``x1, y1, x2, y2`` in the
+            image's pixels.
+        score (float): Its detection (person) score.
+        similarity (float): Cosine similarity of its embedding to the
+            query's.
+        image_index (int): Index of the image in the gallery index.
+        box_index (int): Index of the detection in the gallery index.
+    """
+    image_path: str
+    bbox: np.ndarray
+    score: float
+    similarity: float
+    image_index: int
+    box_index: int
+
+
+class GalleryIndex:
+    """Detections and embeddings of a gallery, computed once, searched often.
+
+    Detections of all images are stored flat: row ``i`` of ``bboxes``,
+    ``scores`` and ``embeddings`` belongs to image ``image_index[i]``.
+    :meth:`save` writes a folder with ``arrays.npz`` (the arrays) and
+    ``index.json`` (image paths and shapes, the model fingerprint and the
+    files that could not be read); see ``docs/gallery_index_format.md``.
+
+    Args:
+        image_paths (Sequence[str]): The gallery images, N of them.
+        image_shapes (np.ndarray): ``(height, width)`` of each, (N, 2).
+        bboxes (np.ndarray): Detections ``x1, y1, x2, y2``, (M, 4).
+        scores (np.ndarray): Detection scores, (M, ).
+        embeddings (np.ndarray): Unit-norm embeddings, (M, D).
+        image_index (np.ndarray): Image of each detection, (M, ), in
+            ``[0, N)``.
+        fingerprint (str): Identifies the model that computed the
+            embeddings; an index is only searched with that model.
+        skipped (dict[str, str], optional): Files that could not be read,
+            with the reason.
+    """
+
+    def __init__(self,
+                 image_paths: Sequence[str],
+                 image_shapes: np.ndarray,
+                 bboxes: np.ndarray,
+                 scores: np.ndarray,
+                 embeddings: np.ndarray,
+                 image_index: np.ndarray,
+                 fingerprint: str,
+                 skipped: Optional[Dict[str, str]] = None) -> None:
+        self.image_paths = [str(path) for path in image_paths]
+        self.image_shapes = np.asarray(
+            image_shapes, dtype=np.int64).reshape(-1, 2)
+        self.bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
+        self.scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+        self.embeddings = np.asarray(embeddings, dtype=np.float32)
+        self.image_index = np.asarray(image_index, dtype=np.int64).reshape(-1)
+        self.fingerprint = str(fingerprint)
+        self.skipped = dict(skipped or {})
+        self._check()
+
+    def _check(self) -> None:
+        """Raise a ValueError if the arrays do not fit together."""
+        num_images, num_boxes = len(self.image_paths), len(self.bboxes)
+        if len(self.image_shapes) != num_images:
+            raise ValueError(f'{len(self.image_shapes)} image shapes for '
+                             f'{num_images} images')
+        if self.embeddings.ndim != 2:
+            raise ValueError('embeddings must be (num_boxes, dim), got shape '
+                             f'{self.embeddings.shape}')
+        for name in ('scores', 'embeddings', 'image_index'):
+            if len(getattr(self, name)) != num_boxes:
+                raise ValueError(f'{len(getattr(self, name))} {name} for '
+                                 f'{num_boxes} boxes')
+        if num_boxes and (self.image_index.min() < 0
+                          or self.image_index.max() >= num_images):
+            raise ValueError('image_index must lie in [0, '
+                             f'{num_images}), got values in '
+                             f'[{self.image_index.min()}, '
+                             f'{self.image_index.max()}]')
+        duplicates = len(self.image_paths) - len(set(self.image_paths))
+        if duplicates:
+            raise ValueError(f'{duplicates} image paths appear twice')
+
+    @classmethod
+    def empty(cls, embedding_dim: int, fingerprint: str) -> 'GalleryIndex':
+        """An index without images, to be grown with :meth:`append`."""
+        return cls([], np.zeros((0, 2)), np.zeros((0, 4)), np.zeros(0),
+                   np.zeros((0, embedding_dim)), np.zeros(0), fingerprint)
+
+    @property
+    def embedding_dim(self) -> int:
+        """Length D of the embeddings."""
+        return self.embeddings.shape[1]
+
+    @property
+    def num_images(self) -> int:
+        """Number of gallery images."""
+        return len(self.image_paths)
+
+    def __len__(self) -> int:
+        """Number of detections."""
+        return len(self.bboxes)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_images={self.num_images}, '
+                f'num_boxes={len(self)}, embedding_dim={self.embedding_dim}, '
+                f'skipped={len(self.skipped)})')
+
+    def append(self, other: 'GalleryIndex') -> 'GalleryIndex':
+        """The index of both galleries; ``self`` and ``other`` are kept.
+
+        Raises:
+            ValueError: If ``other`` was computed by another model, or
+                holds an image that ``self`` holds already.
+        """
+        if other.fingerprint != self.fingerprint or \
+                other.embedding_dim != self.embedding_dim:
+            raise ValueError(
+                'cannot append an index computed by another model '
+                f'(fingerprint {other.fingerprint[:12]}, dim '
+                f'{other.embedding_dim}) to one of fingerprint '
+                f'{self.fingerprint[:12]}, dim {self.embedding_dim}')
+        common = set(self.image_paths) & set(other.image_paths)
+        if common:
+            raise ValueError(f'{len(common)} images are in both indexes, '
+                             f'e.g. {sorted(common)[0]}')
+        skipped = {**self.skipped, **other.skipped}
+        return GalleryIndex(
+            self.image_paths + other.image_paths,
+            np.concatenate([self.image_shapes, other.image_shapes]),
+            np.concatenate([self.bboxes, other.bboxes]),
+            np.concatenate([self.scores, other.scores]),
+            np.concatenate([self.embeddings, other.embeddings]),
+            np.concatenate(
+                [self.image_index, other.image_index + self.num_images]),
+            self.fingerprint, skipped)
+
+    def search(self,
+               query_embeddings: np.ndarray,
+               top_k: int = 10,
+               score_thr: float = 0.5) -> List[List[SearchMatch]]:
+        """Rank the detections of the gallery for each query.
+
+        One matrix product gives the similarities of all queries to all
+        detections; detections scored under ``score_thr`` are left out and
+        a partial sort picks the ``top_k`` best of each query.
+
+        Args:
+            query_embeddings (np.ndarray): Unit-norm query embeddings,
+                (Q, D) or (D, ).
+            top_k (int): Matches kept per query. Defaults to 10.
+            score_thr (float): Minimum detection score. Defaults to 0.5.
+
+        Returns:
+            list[list[SearchMatch]]: Per query, its matches by decreasing
+            similarity (fewer than ``top_k`` if the gallery has fewer
+            detections above ``score_thr``).
+        """
+        top_indices, top_sims = self.rank(query_embeddings, top_k, score_thr)
+        return [[
+            SearchMatch(self.image_paths[self.image_index[i]],
+                        self.bboxes[i].copy(), float(self.scores[i]),
+                        float(sim), int(self.image_index[i]), int(i))
+            for i, sim in zip(indices, sims) if i >= 0
+        ] for indices, sims in zip(top_indices, top_sims)]
+
+    def rank(self,
+             query_embeddings: np.ndarray,
+             top_k: int = 10,
+             score_thr: float = 0.5) -> tuple:
+        """Indices and similarities of the ``top_k`` detections per query.
+
+        Args:
+            query_embeddings (np.ndarray): (Q, D) or (D, ).
+            top_k (int): Matches kept per query.
+            score_thr (float): Minimum detection score.
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: Detection indices (Q, top_k),
+            ``-1`` where the gallery has fewer matches, and their
+            similarities (Q, top_k), ``-inf`` there.
+        """
+        queries = np.asarray(query_embeddings, dtype=np.float32)
+        queries = queries.reshape(-1, queries.shape[-1])
+        if queries.shape[1] != self.embedding_dim:
+            raise ValueError(f'query embeddings have {queries.shape[1]} '
+                             f'dims; the index has {self.embedding_dim}')
+        if top_k < 1:
+            raise ValueError(f'top_k must be positive, got {top_k}')
+        excluded = self.scores < score_thr
+        any_excluded = bool(excluded.any())
+        k = min(top_k, len(self) - int(excluded.sum()))
+        indices = np.full((len(queries), top_k), -1, dtype=np.int64)
+        sims = np.full((len(queries), top_k), -np.inf, dtype=np.float32)
+        if k == 0:
+            return indices, sims
+        for start in range(0, len(queries), QUERY_CHUNK):
+            chunk = queries[start:start + QUERY_CHUNK] @ self.embeddings.T
+            if any_excluded:
+                chunk[:, excluded] = -np.inf
+            if k < chunk.shape[1]:
+                top = np.argpartition(-chunk, k - 1, axis=1)[:, :k]
+            else:
+                top = np.broadcast_to(np.arange(k), (len(chunk), k))
+            top_sims = np.take_along_axis(chunk, top, axis=1)
+            order = np.argsort(-top_sims, axis=1, kind='stable')
+            rows = slice(start, start + len(chunk))
+            indices[rows, :k] = np.take_along_axis(top, order, axis=1)
+            sims[rows, :k] = np.take_along_axis(top_sims, order, axis=1)
+        return indices, sims
+
+    def save(self, path: str) -> None:
+        """Write the index to the folder ``path`` (created if missing)."""
+        os.makedirs(path, exist_ok=True)
+        np.savez(
+            osp.join(path, ARRAYS_FILE),
+            bboxes=self.bboxes,
+            scores=self.scores,
+            embeddings=self.embeddings,
+            image_index=self.image_index,
+            image_shapes=self.image_shapes)
+        meta = dict(
+            format_version=INDEX_FORMAT_VERSION,
+            fingerprint=self.fingerprint,
+            embedding_dim=self.embedding_dim,
+            num_boxes=len(self),
+            image_paths=self.image_paths,
+            skipped=self.skipped)
+        with open(osp.join(path, META_FILE), 'w') as f:
+            json.dump(meta, f, indent=1)
+
+    @classmethod
+    def load(cls, path: str) -> 'GalleryIndex':
+        """Read an index written by :meth:`save`.
+
+        Raises:
+            FileNotFoundError: If a file of the index is missing.
+            ValueError: If the files are not a valid index.
+        """
+        files = [osp.join(path, name) for name in (ARRAYS_FILE, META_FILE)]
+        for file in files:
+            if not osp.isfile(file):
+                raise FileNotFoundError(
+                    f'{file} not found: a gallery index is a folder with '
+                    f'{ARRAYS_FILE} and {META_FILE} (GalleryIndex.save)')
+        with open(files[1]) as f:
+            meta = json.load(f)
+        version = meta.get('format_version')
+        if version != INDEX_FORMAT_VERSION:
+            raise ValueError(f'{files[1]}: format_version {version!r}; this '
+                             f'mmps reads version {INDEX_FORMAT_VERSION}')
+        with np.load(files[0]) as arrays:
+            missing = {
+                'bboxes', 'scores', 'embeddings', 'image_index', 'image_shapes'
+            } - set(arrays.files)
+            if missing:
+                raise ValueError(f'{files[0]} lacks {sorted(missing)}')
+            index = cls(meta['image_paths'], arrays['image_shapes'],
+                        arrays['bboxes'], arrays['scores'],
+                        arrays['embeddings'], arrays['image_index'],
+                        meta['fingerprint'], meta.get('skipped'))
+        if len(index) != meta.get('num_boxes', len(index)):
+            raise ValueError(f'{files[1]} says {meta["num_boxes"]} boxes, '
+                             f'{files[0]} holds {len(index)}')
+        return index
