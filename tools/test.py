@@ -5,11 +5,14 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmps.evaluation import DumpSearchResults
 from mmps.utils import fall_back_to_gloo, register_all_modules
+from mmps.visualization import draw_worst_queries
 
 
 def parse_args():
@@ -30,7 +33,8 @@ def parse_args():
     parser.add_argument(
         '--show-dir',
         help='directory where the worst queries of the evaluation are '
-        'written (worst_queries.json)')
+        'written (worst_queries.json) and drawn beside their top matches '
+        '(one picture per query)')
     parser.add_argument(
         '--num-worst',
         type=int,
@@ -94,6 +98,14 @@ def main():
         runner.test_evaluator.metrics.append(
             DumpSearchResults(out_file_path=args.out))
     runner.test()
+
+    if args.show_dir and is_main_process():
+        worst = osp.join(args.show_dir, 'worst_queries.json')
+        if osp.isfile(worst):
+            files = draw_worst_queries(worst, args.show_dir)
+            print_log(
+                f'drew {len(files)} worst queries in {args.show_dir}',
+                logger='current')
 
 
 if __name__ == '__main__':

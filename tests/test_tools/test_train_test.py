@@ -131,7 +131,13 @@ def test_test_tool_scores_and_dumps(trained, tmp_path):
             osp.join(
                 osp.dirname(config), 'synthetic', 'Image', 'SSM',
                 '*.jpg'))) - _num_train_images(config)
-    assert osp.isfile(osp.join(show_dir, 'worst_queries.json'))
+    with open(osp.join(show_dir, 'worst_queries.json')) as f:
+        worst = json.load(f)['queries']
+    pictures = sorted(glob.glob(osp.join(show_dir, '*.jpg')))
+    assert [osp.basename(p) for p in pictures] == [
+        f'{rank:03d}_query{query["query_index"]}.jpg'
+        for rank, query in enumerate(worst)
+    ]
 
     out = run_tool('tools/analysis_tools/eval_search.py', config, preds)
     offline = {

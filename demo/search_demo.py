@@ -1,0 +1,97 @@
+# Copyright (c) mmps contributors. All rights reserved.
+"""Find a query person in a folder of images and draw the best matches.
+
+Example::
+
+    python demo/search_demo.py query.jpg --box 120 40 180 220 gallery/ \\
+        configs/oim/oim_r18-c4_1xb4-16e_synthetic.py epoch_16.pth \\
+        --out result.jpg --index gallery_index
+"""
+import argparse
+import os.path as osp
+
+from mmengine.logging import print_log
+
+from mmps.apis import GalleryIndex, PersonSearcher
+from mmps.visualization import PersonSearchVisualizer
+
+
+def parse_args():
+    """Command line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('query', help='the query image')
+    parser.add_argument(
+        '--box',
+        type=float,
+        nargs=4,
+        required=True,
+        metavar=('X1', 'Y1', 'X2', 'Y2'),
+        help='the query person\'s box in the query image, in pixels')
+    parser.add_argument('gallery', help='folder of gallery images')
+    parser.add_argument('config', help='the model config')
+    parser.add_argument('checkpoint', help='the model checkpoint')
+    parser.add_argument(
+        '--out', default='search_result.jpg', help='the picture to write')
+    parser.add_argument(
+        '--index',
+        help='folder of a gallery index: loaded if it exists (images of the '
+        'gallery folder not in it are added), written otherwise')
+    parser.add_argument('--top-k', type=int, default=10)
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        default=0.5,
+        help='minimum detection score of a match')
+    parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N')
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--num-workers', type=int, default=2)
+    parser.add_argument(
+        '--panel-height',
+        type=int,
+        default=256,
+        help='height of the drawn query and matches')
+    return parser.parse_args()
+
+
+def main():
+    """Index the gallery (or load its index), search, print and draw."""
+    args = parse_args()
+    searcher = PersonSearcher(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers)
+    index = None
+    if args.index and osp.isfile(osp.join(args.index, 'index.json')):
+        index = GalleryIndex.load(args.index)
+        print_log(f'loaded {index} from {args.index}', logger='current')
+    grown = searcher.build_index(args.gallery, index=index)
+    if args.index and (index is None or grown.num_images > index.num_images):
+        grown.save(args.index)
+        print_log(f'wrote {grown} to {args.index}', logger='current')
+
+    matches = searcher.search(
+        args.query,
+        args.box,
+        grown,
+        top_k=args.top_k,
+        score_thr=args.score_thr)
+    print(f'{len(matches)} matches for {args.query} {args.box}:')
+    for rank, match in enumerate(matches, 1):
+        box = ' '.join(f'{v:.1f}' for v in match.bbox)
+        print(f'{rank:3d}  similarity {match.similarity:.4f}  score '
+              f'{match.score:.3f}  {match.image_path}  [{box}]')
+
+    visualizer = PersonSearchVisualizer(panel_height=args.panel_height)
+    visualizer.add_search(
+        'search',
+        args.query,
+        args.box, [m.image_path for m in matches], [m.bbox for m in matches],
+        [m.similarity for m in matches],
+        out_file=args.out)
+    print(f'drew the matches in {args.out}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,65 @@
+# Copyright (c) mmps contributors. All rights reserved.
+"""demo/search_demo.py on a tiny synthetic gallery with an untrained model."""
+import glob
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+
+import mmcv
+import torch
+
+from mmps.apis import GalleryIndex, PersonSearcher
+from mmps.datasets.synthetic import SyntheticConfig, generate_synthetic_dataset
+from mmps.testing import TINY_SYNTHETIC_DATA, get_tiny_synthetic_config
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+
+
+def test_demo_draws_the_matches_and_reuses_its_index(tmp_path):
+    root = str(tmp_path / 'synthetic')
+    generate_synthetic_dataset(
+        root, config=SyntheticConfig(**TINY_SYNTHETIC_DATA))
+    gallery = tmp_path / 'gallery'
+    gallery.mkdir()
+    images = sorted(glob.glob(osp.join(root, 'Image', 'SSM', '*.jpg')))
+    for path in images[1:4]:
+        shutil.copy(path, gallery)
+    config = str(tmp_path / 'tiny.py')
+    get_tiny_synthetic_config(root).dump(config)
+    model = PersonSearcher(config).model
+    checkpoint = str(tmp_path / 'model.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
+
+    def run(*extra):
+        done = subprocess.run([
+            sys.executable, 'demo/search_demo.py', images[0], '--box', '20',
+            '8', '44', '60',
+            str(gallery), config, checkpoint, '--out',
+            str(tmp_path / 'result.jpg'), '--index',
+            str(tmp_path / 'index'), '--top-k', '3', '--score-thr', '0',
+            '--panel-height', '72', '--num-workers', '0', *extra
+        ],
+                              cwd=REPO,
+                              env=dict(
+                                  os.environ,
+                                  PYTHONPATH=REPO,
+                                  PYTHONWARNINGS='ignore'),
+                              capture_output=True,
+                              text=True)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return done.stdout + done.stderr
+
+    out = run()
+    assert '3 matches for' in out
+    drawn = mmcv.imread(str(tmp_path / 'result.jpg'))
+    # query crop 24 x 52 -> 33 x 72; three 96 x 72 gallery images; 8 px gaps
+    assert drawn.shape == (72, 33 + 3 * (96 + 8), 3)
+    index = GalleryIndex.load(str(tmp_path / 'index'))
+    assert index.num_images == 3
+    # a new image in the folder: only it is embedded, the index grows
+    shutil.copy(images[4], gallery)
+    out = run()
+    assert '3 of 4 gallery images are in the index already' in out
+    assert GalleryIndex.load(str(tmp_path / 'index')).num_images == 4
