@@ -1,0 +1,22 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import torch
+
+from mmps.registry import MODELS
+
+
+def test_resnext_layer_is_a_grouped_conv5():
+    layer = MODELS.build(
+        dict(type='ResNeXtLayer', depth=50, groups=32, base_width=4))
+    blocks = list(layer.layer4)
+    assert len(blocks) == 3
+    first = blocks[0]
+    # ResNeXt-50 32x4d conv5: width floor(512 * 4 / 64) * 32 = 1024
+    assert first.conv2.groups == 32
+    assert first.conv1.in_channels == 1024
+    assert first.conv2.in_channels == first.conv2.out_channels == 1024
+    assert first.conv3.out_channels == 2048
+    out = layer(torch.rand(2, 1024, 14, 14))
+    assert out.shape == (2, 2048, 7, 7)
+    # norm_eval keeps the BN statistics frozen in training mode
+    layer.train()
+    assert not first.bn1.training
