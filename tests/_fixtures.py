@@ -15,6 +15,23 @@ from scipy.io import savemat
 IMAGE_SIZE = (80, 60)  # width, height
 
 
+def build_split(dataset_type, root, split, **kwargs):
+    """Build one split of a person search dataset, without a pipeline.
+
+    The data list stays unserialised (``dataset.data_list``).
+    """
+    from mmps.registry import DATASETS
+    return DATASETS.build(
+        dict(
+            type=dataset_type,
+            data_root=str(root),
+            split=split,
+            test_mode=split != 'train',
+            serialize_data=False,
+            pipeline=[],
+            **kwargs))
+
+
 def _image(path, size=IMAGE_SIZE):
     os.makedirs(osp.dirname(path), exist_ok=True)
     width, height = size
@@ -57,6 +74,28 @@ CUHK_TESTS = [
 ]
 
 
+def _protocol_structs(tests):
+    """A TestG-like struct array: Query and Gallery per entry."""
+    entries = []
+    for idname, (qname, qbox), gallery in tests:
+        query = _structs(
+            ('imname', 'idlocate', 'ishard', 'idname'),
+            [(np.array([qname]), _row(*qbox), _row(0), np.array([idname]))])
+        gallery_structs = _structs(
+            ('imname', 'idlocate', 'ishard'),
+            [(np.array([n]), _row(*b) if b is not None else np.zeros(
+                (0, 0)), _row(0)) for n, b in gallery])
+        entries.append((query, gallery_structs))
+    return _structs(('Query', 'Gallery'), entries)
+
+
+def write_cuhk_sysu_subset(root, file_name, key, tests):
+    """Write an evaluation subset file (e.g. Occlusion.mat, Occlusion1)."""
+    folder = osp.join(root, 'annotation', 'test', 'subset')
+    os.makedirs(folder, exist_ok=True)
+    savemat(osp.join(folder, file_name), {key: _protocol_structs(tests)})
+
+
 def write_cuhk_sysu(root, images=None, train=None, tests=None, pool=None):
     """Write a tiny CUHK-SYSU tree; arguments override the module data."""
     images = CUHK_IMAGES if images is None else images
@@ -88,19 +127,9 @@ def write_cuhk_sysu(root, images=None, train=None, tests=None, pool=None):
                                              for n, b in scenes]))])
     savemat(osp.join(protocol, 'Train.mat'), {'Train': train_cell})
     for size in (50, 100):
-        entries = []
-        for idname, (qname, qbox), gallery in tests:
-            query = _structs(('imname', 'idlocate', 'ishard', 'idname'), [
-                (np.array([qname]), _row(*qbox), _row(0), np.array([idname]))
-            ])
-            gallery_structs = _structs(
-                ('imname', 'idlocate', 'ishard'),
-                [(np.array([n]), _row(*b) if b is not None else np.zeros(
-                    (0, 0)), _row(0)) for n, b in gallery])
-            entries.append((query, gallery_structs))
         savemat(
             osp.join(protocol, f'TestG{size}.mat'),
-            {f'TestG{size}': _structs(('Query', 'Gallery'), entries)})
+            {f'TestG{size}': _protocol_structs(tests)})
     return root
 
 

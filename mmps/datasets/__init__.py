@@ -1,11 +1,15 @@
 # Copyright (c) mmps contributors. All rights reserved.
 from .base_person_search_dataset import BasePersonSearchDataset
+from .coco_person_search import (CocoPersonSearchDataset,
+                                 load_coco_person_search)
 from .cuhk_sysu import CUHKSYSUDataset
 from .prw import PRWDataset
-from .synthetic_datasets import SyntheticCUHKSYSUDataset, SyntheticPRWDataset
+from .synthetic_datasets import (SyntheticCocoPersonSearchDataset,
+                                 SyntheticCUHKSYSUDataset, SyntheticPRWDataset)
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
-    'BasePersonSearchDataset', 'CUHKSYSUDataset', 'PRWDataset',
-    'SyntheticCUHKSYSUDataset', 'SyntheticPRWDataset'
+    'SyntheticCocoPersonSearchDataset', 'CocoPersonSearchDataset',
+    'load_coco_person_search', 'BasePersonSearchDataset', 'CUHKSYSUDataset',
+    'PRWDataset', 'SyntheticCUHKSYSUDataset', 'SyntheticPRWDataset'
 ]

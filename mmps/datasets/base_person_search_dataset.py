@@ -1,6 +1,6 @@
 # Copyright (c) mmps contributors. All rights reserved.
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 from mmdet.datasets import BaseDetDataset
@@ -84,7 +84,9 @@ class BasePersonSearchDataset(BaseDetDataset):
                        person_ids: np.ndarray,
                        where: str,
                        cam_id: Optional[int] = None,
-                       query_index: Optional[int] = None) -> dict:
+                       query_index: Optional[int] = None,
+                       image_size: Optional[Tuple[int, int]] = None,
+                       ignore_flags: Optional[np.ndarray] = None) -> dict:
         """One ``data_list`` entry; boxes are checked against the image.
 
         Args:
@@ -96,12 +98,17 @@ class BasePersonSearchDataset(BaseDetDataset):
             cam_id (int, optional): Camera of the image.
             query_index (int, optional): Index of the query, for the query
                 split.
+            image_size (tuple[int, int], optional): ``(width, height)`` of
+                the image where the annotation gives it; read from the
+                image's header otherwise.
+            ignore_flags (np.ndarray, optional): 1 for boxes to ignore,
+                shape (N, ).
 
         Returns:
             dict: The entry.
         """
         img_path = osp.join(self.img_dir, filename)
-        width, height = read_image_size(img_path)
+        width, height = image_size or read_image_size(img_path)
         boxes = clip_boxes_to_image(
             np.asarray(boxes).reshape(-1, 4), width, height,
             f'{where} ({filename})')
@@ -110,7 +117,7 @@ class BasePersonSearchDataset(BaseDetDataset):
             img_id=img_id,
             width=width,
             height=height,
-            instances=make_instances(boxes, person_ids))
+            instances=make_instances(boxes, person_ids, ignore_flags))
         if cam_id is not None:
             data_info['cam_id'] = cam_id
         if query_index is not None:

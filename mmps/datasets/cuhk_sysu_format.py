@@ -26,6 +26,11 @@ POOL_FILE = 'annotation/pool.mat'
 TRAIN_FILE = 'annotation/test/train_test/Train.mat'
 TEST_FILE = 'annotation/test/train_test/TestG{}.mat'
 GALLERY_SIZES = (50, 100, 500, 1000, 2000, 4000)
+#: Evaluation subsets papers report: name -> (file, key). Each file is laid
+#: out like a TestG file (Query and Gallery per entry), for some queries.
+SUBSETS = dict(
+    occlusion=('annotation/test/subset/Occlusion.mat', 'Occlusion1'),
+    resolution=('annotation/test/subset/Resolution.mat', 'Test_Size'))
 
 
 @dataclass
@@ -218,9 +223,46 @@ def load_protocol(data_root: str, gallery_size: int) -> SearchProtocol:
     if gallery_size not in GALLERY_SIZES:
         raise ValueError(f'CUHK-SYSU gallery size must be one of '
                          f'{GALLERY_SIZES}, got {gallery_size}')
-    key = f'TestG{gallery_size}'
-    path = osp.join(data_root, TEST_FILE.format(gallery_size))
-    _, protocol = load_mat(path, [key], 'CUHK-SYSU test protocol')
+    return load_protocol_file(
+        osp.join(data_root, TEST_FILE.format(gallery_size)),
+        f'TestG{gallery_size}', 'CUHK-SYSU test protocol')
+
+
+def load_subset(data_root: str, name: str) -> SearchProtocol:
+    """Read an evaluation subset (``'occlusion'`` or ``'resolution'``).
+
+    Args:
+        data_root (str): The CUHK-SYSU root.
+        name (str): A key of :data:`SUBSETS`.
+
+    Returns:
+        :obj:`SearchProtocol`: The subset's queries and their galleries.
+    """
+    if name not in SUBSETS:
+        raise ValueError(f'CUHK-SYSU subset must be one of '
+                         f'{tuple(SUBSETS)}, got {name!r}')
+    file, key = SUBSETS[name]
+    return load_protocol_file(
+        osp.join(data_root, file), key, f'CUHK-SYSU {name} subset')
+
+
+def load_protocol_file(path: str, key: str, what: str) -> SearchProtocol:
+    """Read a struct array of ``Query`` / ``Gallery`` entries.
+
+    Args:
+        path (str): The ``.mat`` file.
+        key (str): Its variable, e.g. ``'TestG100'``.
+        what (str): What the file is, for errors.
+
+    Returns:
+        :obj:`SearchProtocol`: The queries and their galleries.
+    """
+    _, protocol = load_mat(path, [key], what)
+    fields = getattr(getattr(protocol, 'dtype', None), 'names', None) or ()
+    if not {'Query', 'Gallery'} <= set(fields):
+        raise ValueError(f'{what} {path}: {key!r} must be a struct array '
+                         f'with fields Query and Gallery, got fields '
+                         f'{list(fields)}')
     query_names, query_boxes, query_ids = [], [], []
     gallery_names, gallery_raw_boxes = [], []
     for index, item in enumerate(mat_struct_items(protocol)):

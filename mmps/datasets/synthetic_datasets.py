@@ -4,6 +4,7 @@ from typing import List, Optional
 from mmengine import dist
 
 from mmps.registry import DATASETS
+from .coco_person_search import CocoPersonSearchDataset
 from .cuhk_sysu import CUHKSYSUDataset
 from .prw import PRWDataset
 from .synthetic import SyntheticConfig, generate_synthetic_dataset
@@ -58,3 +59,30 @@ class SyntheticPRWDataset(SyntheticMixin, PRWDataset):
     """
 
     DATA_FORMAT = 'prw'
+
+
+@DATASETS.register_module()
+class SyntheticCocoPersonSearchDataset(SyntheticMixin,
+                                       CocoPersonSearchDataset):
+    """mmps' synthetic dataset in mmps' custom format, made when missing.
+
+    ``ann_file`` defaults to ``annotations/train.json`` for the training
+    split and ``annotations/test.json`` for the others, as the generator
+    writes them.
+
+    Args:
+        synthetic_cfg (dict, optional): Fields of
+            :class:`mmps.datasets.synthetic.SyntheticConfig`.
+        **kwargs: Arguments of :class:`CocoPersonSearchDataset`.
+    """
+
+    DATA_FORMAT = 'coco'
+
+    def __init__(self,
+                 split: str = 'train',
+                 ann_file: Optional[str] = None,
+                 **kwargs) -> None:
+        if ann_file is None:
+            ann_file = 'annotations/train.json' if split == 'train' \
+                else 'annotations/test.json'
+        super().__init__(split=split, ann_file=ann_file, **kwargs)

@@ -1,7 +1,7 @@
 # Copyright (c) mmps contributors. All rights reserved.
 """Helpers shared by the person search dataset parsers."""
 import os.path as osp
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -128,24 +128,31 @@ def clip_boxes_to_image(boxes: np.ndarray, width: int, height: int,
     return clipped.astype(np.float32)
 
 
-def make_instances(boxes: np.ndarray,
-                   person_ids: np.ndarray) -> List[Dict[str, Any]]:
+def make_instances(
+        boxes: np.ndarray,
+        person_ids: np.ndarray,
+        ignore_flags: Optional[np.ndarray] = None) -> List[Dict[str, Any]]:
     """mmdet ``instances`` of person boxes.
 
     Args:
         boxes (np.ndarray): ``x1, y1, x2, y2`` boxes, shape (N, 4).
         person_ids (np.ndarray): Person id of each box, shape (N, ).
+        ignore_flags (np.ndarray, optional): 1 for a box to ignore, shape
+            (N, ). Defaults to all 0.
 
     Returns:
         list[dict]: One dict per box with ``bbox``, ``bbox_label`` 0,
-        ``ignore_flag`` 0 and ``person_id``.
+        ``ignore_flag`` and ``person_id``.
     """
+    if ignore_flags is None:
+        ignore_flags = np.zeros(len(boxes), dtype=np.int64)
     return [
         dict(
             bbox=[float(v) for v in box],
             bbox_label=0,
-            ignore_flag=0,
-            person_id=int(pid)) for box, pid in zip(boxes, person_ids)
+            ignore_flag=int(ignore),
+            person_id=int(pid))
+        for box, pid, ignore in zip(boxes, person_ids, ignore_flags)
     ]
 
 

@@ -74,7 +74,8 @@ class PersonSearchVisualizer(DetLocalVisualizer):
             self.draw_bboxes(
                 np.asarray(box, dtype=np.float32).reshape(1, 4) * scale,
                 edge_colors=[color],
-                line_widths=self.line_width)
+                line_widths=self.line_width,
+                alpha=1.0)
         self.draw_texts(
             label,
             np.array([[self.frame_width + 2, self.frame_width + 2]]),
@@ -143,6 +144,52 @@ class PersonSearchVisualizer(DetLocalVisualizer):
         for panel in panels:
             row += [panel, spacer]
         return np.concatenate(row[:-1], axis=1)
+
+    def draw_person_ids(self, image: ImageLike, bboxes: np.ndarray,
+                        person_ids: np.ndarray) -> np.ndarray:
+        """Draw person boxes labelled with their identities.
+
+        Each identity gets its own colour (the same in every image);
+        unlabeled persons (id < 0) are grey and marked ``?``.
+
+        Args:
+            image (str | np.ndarray): The image (path or RGB array).
+            bboxes (np.ndarray): ``x1, y1, x2, y2`` boxes, (N, 4).
+            person_ids (np.ndarray): Identity of each box, (N, ).
+
+        Returns:
+            np.ndarray: The drawing, RGB uint8, of the image's size.
+        """
+        bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
+        person_ids = np.asarray(person_ids).reshape(-1)
+        self.set_image(_load_rgb(image))
+        if len(bboxes):
+            colors = [self.identity_color(int(i)) for i in person_ids]
+            self.draw_bboxes(
+                bboxes,
+                edge_colors=colors,
+                line_widths=self.line_width,
+                alpha=1.0)
+            self.draw_texts(
+                [f'id {int(i)}' if i >= 0 else '?' for i in person_ids],
+                bboxes[:, :2] + self.line_width,
+                colors='white',
+                font_sizes=max(8, int(self.get_image().shape[0] // 40)),
+                bboxes=[{
+                    'facecolor': [c / 255 for c in color],
+                    'alpha': 0.8,
+                    'pad': 0.5,
+                    'edgecolor': 'none'
+                } for color in colors])
+        return self.get_image()
+
+    @staticmethod
+    def identity_color(person_id: int) -> Color:
+        """A colour of an identity: fixed per id, grey when unlabeled."""
+        if person_id < 0:
+            return (128, 128, 128)
+        rng = np.random.default_rng(person_id)
+        return tuple(int(v) for v in rng.integers(40, 256, 3))
 
     @master_only
     def add_search(self,

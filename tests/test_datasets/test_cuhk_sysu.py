@@ -7,20 +7,11 @@ import pytest
 from scipy.io import savemat
 
 from mmps.datasets import CUHKSYSUDataset
-from mmps.registry import DATASETS
-from .._fixtures import CUHK_TRAIN, write_cuhk_sysu
+from .._fixtures import CUHK_TRAIN, build_split, write_cuhk_sysu
 
 
 def _load(root, split, **kwargs):
-    return DATASETS.build(
-        dict(
-            type='CUHKSYSUDataset',
-            data_root=str(root),
-            split=split,
-            test_mode=split != 'train',
-            serialize_data=False,
-            pipeline=[],
-            **kwargs))
+    return build_split('CUHKSYSUDataset', root, split, **kwargs)
 
 
 def _boxes_and_ids(entry):

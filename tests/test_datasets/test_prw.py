@@ -7,19 +7,11 @@ from scipy.io import savemat
 
 from mmps.datasets import PRWDataset
 from mmps.datasets.prw import camera_of
-from mmps.registry import DATASETS
-from .._fixtures import PRW_FRAMES, write_prw
+from .._fixtures import PRW_FRAMES, build_split, write_prw
 
 
 def _load(root, split):
-    return DATASETS.build(
-        dict(
-            type='PRWDataset',
-            data_root=str(root),
-            split=split,
-            test_mode=split != 'train',
-            serialize_data=False,
-            pipeline=[]))
+    return build_split('PRWDataset', root, split)
 
 
 def _ids(entry):

@@ -8,7 +8,7 @@ import pytest
 
 from mmps.datasets.synthetic import (MARKER, SyntheticConfig, generate,
                                      generate_synthetic_dataset)
-from mmps.registry import DATASETS
+from .._fixtures import build_split
 
 SMALL = dict(
     num_train_ids=6,
@@ -19,15 +19,7 @@ SMALL = dict(
 
 
 def _build(root, dataset_type, split):
-    return DATASETS.build(
-        dict(
-            type=dataset_type,
-            data_root=str(root),
-            split=split,
-            synthetic_cfg=SMALL,
-            test_mode=split != 'train',
-            serialize_data=False,
-            pipeline=[]))
+    return build_split(dataset_type, root, split, synthetic_cfg=SMALL)
 
 
 def test_generation_is_deterministic():
@@ -59,6 +51,7 @@ def test_train_and_test_identities_are_disjoint():
 @pytest.mark.parametrize('dataset_type,data_format', [
     ('SyntheticCUHKSYSUDataset', 'cuhk_sysu'),
     ('SyntheticPRWDataset', 'prw'),
+    ('SyntheticCocoPersonSearchDataset', 'coco'),
 ])
 def test_round_trip_through_the_real_loader(tmp_path, dataset_type,
                                             data_format):
@@ -71,7 +64,7 @@ def test_round_trip_through_the_real_loader(tmp_path, dataset_type,
     for entry, scene in zip(train.data_list, truth.train):
         boxes = [i['bbox'] for i in entry['instances']]
         np.testing.assert_array_equal(boxes, scene.boxes)
-        # training identities are 0..5 in both formats
+        # training identities are 0..5 in every format
         assert [i['person_id']
                 for i in entry['instances']] == scene.identities.tolist()
         image = cv2.imread(entry['img_path'])
@@ -88,7 +81,7 @@ def test_round_trip_through_the_real_loader(tmp_path, dataset_type,
     for entry, (identity, scene, box) in zip(query.data_list, truth.queries):
         np.testing.assert_array_equal(entry['instances'][0]['bbox'],
                                       truth.test[scene].boxes[box])
-        # both formats name identity i as i + 1
+        # every format names identity i as i + 1
         assert entry['instances'][0]['person_id'] == identity + 1
         assert osp.basename(entry['img_path']) == osp.basename(
             gallery.data_list[scene]['img_path'])

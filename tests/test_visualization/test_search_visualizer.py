@@ -91,3 +91,16 @@ def test_draw_worst_queries_writes_one_picture_each(tmp_path):
     drawn = mmcv.imread(files[0])
     # query crop 15 x 30 -> 20 x 40, one 50 x 40 match, one gap of 8
     assert drawn.shape == (40, 20 + 8 + 50, 3)
+
+
+def test_person_ids_in_their_colours(visualizer):
+    canvas = image(80, 100, 0)
+    drawn = visualizer.draw_person_ids(canvas,
+                                       [[10, 10, 40, 70], [60, 10, 90, 70]],
+                                       [3, -1])
+    assert drawn.shape == (80, 100, 3)
+    # the left edges of the boxes, below their labels
+    assert tuple(drawn[60, 10]) == visualizer.identity_color(3)
+    assert tuple(drawn[60, 60]) == (128, 128, 128)
+    assert visualizer.identity_color(3) == visualizer.identity_color(3)
+    assert visualizer.identity_color(3) != visualizer.identity_color(4)

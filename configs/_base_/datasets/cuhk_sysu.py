@@ -63,4 +63,7 @@ val_evaluator = dict(
     protocol='cuhk_sysu',
     data_root=data_root,
     gallery_sizes=(100, 50, 500, 1000, 2000, 4000, -1))
+# the occlusion and low-resolution subsets of annotation/test/subset, as
+# some papers report them, are added to the test with
+#   --cfg-options "test_evaluator.subsets=[occlusion,resolution]"
 test_evaluator = val_evaluator

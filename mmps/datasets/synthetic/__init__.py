@@ -1,8 +1,8 @@
 # Copyright (c) mmps contributors. All rights reserved.
 """A small person search dataset that mmps draws itself.
 
-It is written in CUHK-SYSU's (or PRW's) raw format, so that the real
-loaders and the real evaluation protocol run on it.
+It is written in CUHK-SYSU's (or PRW's) raw format, or in mmps' custom
+one, so that the real loaders and the real evaluation protocol run on it.
 """
 import json
 import os
@@ -13,9 +13,10 @@ from dataclasses import asdict
 from typing import Optional
 
 from .generator import SyntheticConfig, SyntheticDataset, generate
-from .writers import write_cuhk_sysu, write_prw
+from .writers import write_coco, write_cuhk_sysu, write_prw
 
-FORMATS = ('cuhk_sysu', 'prw')
+FORMATS = ('cuhk_sysu', 'prw', 'coco')
+_WRITERS = dict(cuhk_sysu=write_cuhk_sysu, prw=write_prw, coco=write_coco)
 #: File written last: its presence means the tree is complete.
 MARKER = 'SYNTHETIC.json'
 
@@ -34,7 +35,8 @@ def generate_synthetic_dataset(root: str,
 
     Args:
         root (str): The dataset folder.
-        data_format (str): ``'cuhk_sysu'`` or ``'prw'``.
+        data_format (str): ``'cuhk_sysu'``, ``'prw'`` or ``'coco'`` (mmps'
+            custom format, ``docs/custom_dataset.md``).
         config (SyntheticConfig, optional): Sizes and seed; defaults to
             :class:`SyntheticConfig`'s defaults.
         overwrite (bool): Replace an existing tree. Defaults to False.
@@ -65,10 +67,7 @@ def generate_synthetic_dataset(root: str,
     staging = tempfile.mkdtemp(prefix='.synthetic-', dir=parent)
     try:
         dataset = generate(config)
-        if data_format == 'cuhk_sysu':
-            write_cuhk_sysu(dataset, staging)
-        else:
-            write_prw(dataset, staging)
+        _WRITERS[data_format](dataset, staging)
         with open(osp.join(staging, MARKER), 'w') as f:
             json.dump(description, f, indent=2)
         if osp.exists(root):
@@ -82,5 +81,5 @@ def generate_synthetic_dataset(root: str,
 
 __all__ = [
     'FORMATS', 'SyntheticConfig', 'SyntheticDataset', 'generate',
-    'generate_synthetic_dataset', 'write_cuhk_sysu', 'write_prw'
+    'generate_synthetic_dataset', 'write_coco', 'write_cuhk_sysu', 'write_prw'
 ]

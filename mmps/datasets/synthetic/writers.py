@@ -1,5 +1,6 @@
 # Copyright (c) mmps contributors. All rights reserved.
-"""Write a generated dataset in CUHK-SYSU's or PRW's raw format."""
+"""Write a generated dataset in CUHK-SYSU's, PRW's or mmps' own format."""
+import json
 import os
 import os.path as osp
 from typing import Dict, List, Sequence
@@ -192,3 +193,56 @@ def write_prw(dataset: SyntheticDataset, root: str) -> None:
     test_ids = np.array([identity + 1 for identity, _, _ in dataset.queries])
     savemat(osp.join(root, 'ID_train.mat'), {'ID_train': train_ids[None]})
     savemat(osp.join(root, 'ID_test.mat'), {'ID_test2': test_ids[None]})
+
+
+def write_coco(dataset: SyntheticDataset, root: str) -> None:
+    """Write ``dataset`` under ``root`` in mmps' COCO-style custom format.
+
+    Images are ``images/s{n}.jpg`` (training scenes first);
+    ``annotations/train.json`` holds the training scenes and
+    ``annotations/test.json`` the test scenes and the queries. Identity
+    ``i`` is ``person_id`` ``i + 1`` (as in the other formats), passers-by
+    -1 (see
+    ``docs/custom_dataset.md``).
+
+    Args:
+        dataset (SyntheticDataset): The generated scenes.
+        root (str): The folder to write.
+    """
+    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    offset = 0
+    for split, scenes in (('train', dataset.train), ('test', dataset.test)):
+        names = [f's{offset + i + 1}.jpg' for i in range(len(scenes))]
+        _write_images(scenes, osp.join(root, 'images'), names)
+        annotations = []
+        for i, scene in enumerate(scenes):
+            for box, identity in zip(scene.boxes, scene.identities):
+                annotations.append(
+                    dict(
+                        id=len(annotations) + 1,
+                        image_id=offset + i + 1,
+                        bbox=_xywh(box)[0].tolist(),
+                        person_id=int(identity) + 1 if identity >= 0 else -1))
+        content = dict(
+            images=[
+                dict(
+                    id=offset + i + 1,
+                    file_name=name,
+                    width=int(scene.image.shape[1]),
+                    height=int(scene.image.shape[0]),
+                    cam_id=int(scene.camera))
+                for i, (scene, name) in enumerate(zip(scenes, names))
+            ],
+            annotations=annotations)
+        if split == 'test':
+            content['queries'] = [
+                dict(
+                    image_id=offset + scene_index + 1,
+                    bbox=_xywh(dataset.test[scene_index].boxes[box_index])
+                    [0].tolist(),
+                    person_id=int(identity) + 1)
+                for identity, scene_index, box_index in dataset.queries
+            ]
+        with open(osp.join(root, 'annotations', f'{split}.json'), 'w') as f:
+            json.dump(content, f)
+        offset += len(scenes)

@@ -11,6 +11,7 @@ from mmengine.logging import MMLogger
 from mmengine.utils import mkdir_or_exist
 from terminaltables import AsciiTable
 
+from mmps.datasets.cuhk_sysu_format import SUBSETS
 from mmps.registry import METRICS
 from ..functional import (GalleryDetections, SearchResults, evaluate_detection,
                           rank_queries)
@@ -82,6 +83,10 @@ class PersonSearchMetric(BaseMetric):
             gallery image but the query's own). Defaults to (100, ).
         cross_camera (bool): PRW: also report the gallery of the other
             cameras only. Defaults to True.
+        subsets (Sequence[str]): CUHK-SYSU: also report the evaluation
+            subsets ``'occlusion'`` (``annotation/test/subset/
+            Occlusion.mat``) and ``'resolution'`` (``Resolution.mat``),
+            each on its own queries and galleries. Defaults to ().
         score_thr (float): Detections below this score are dropped.
             Defaults to 0.5.
         topk (Sequence[int]): Ranks of the top-k accuracies.
@@ -101,6 +106,7 @@ class PersonSearchMetric(BaseMetric):
                  data_root: Optional[str] = None,
                  gallery_sizes: Sequence[int] = (100, ),
                  cross_camera: bool = True,
+                 subsets: Sequence[str] = (),
                  score_thr: float = 0.5,
                  topk: Sequence[int] = (1, 5, 10),
                  worst_queries_file: Optional[str] = None,
@@ -114,6 +120,14 @@ class PersonSearchMetric(BaseMetric):
         if protocol == 'cuhk_sysu' and data_root is None:
             raise ValueError('the CUHK-SYSU protocol needs data_root, the '
                              'folder holding annotation/test/train_test')
+        if subsets and protocol != 'cuhk_sysu':
+            raise ValueError('subsets are files of CUHK-SYSU; the '
+                             f'{protocol!r} protocol has none')
+        unknown = set(subsets) - set(SUBSETS)
+        if unknown:
+            raise ValueError(f'unknown subsets {sorted(unknown)}: choose '
+                             f'from {tuple(SUBSETS)}')
+        self.subsets = tuple(subsets)
         self.protocol = protocol
         self.data_root = data_root
         self.gallery_sizes = tuple(gallery_sizes)
@@ -152,7 +166,7 @@ class PersonSearchMetric(BaseMetric):
             [q['embeddings'][:1] for q in queries]).astype(np.float32)
         settings = build_settings(self.protocol, gallery, queries,
                                   self.data_root, self.gallery_sizes,
-                                  self.cross_camera)
+                                  self.cross_camera, self.subsets)
         dense = None
         if any(s.is_large(detections.num_images) for s in settings):
             dense = query_embeddings @ detections.embeddings.T
@@ -162,10 +176,15 @@ class PersonSearchMetric(BaseMetric):
                                       for k in self.topk] + ['queries']]
         all_results = {}
         for index, setting in enumerate(settings):
+            embeddings, scores = query_embeddings, dense
+            if setting.query_indices is not None:
+                embeddings = query_embeddings[setting.query_indices]
+                if dense is not None:
+                    scores = dense[setting.query_indices]
             search = rank_queries(
-                query_embeddings, detections, setting.galleries,
+                embeddings, detections, setting.galleries,
                 setting.ground_truth, max(10, max(self.topk)),
-                dense if setting.is_large(detections.num_images) else None)
+                scores if setting.is_large(detections.num_images) else None)
             all_results[setting.name] = search
             values = [search.mean_ap()] + [search.top_k(k) for k in self.topk]
             names = ['mAP'] + [f'top{k}' for k in self.topk]
@@ -175,7 +194,7 @@ class PersonSearchMetric(BaseMetric):
                     metrics[name] = value
             skipped = int(np.isnan(search.average_precision).sum())
             rows.append([setting.name] + [f'{v:.2%}' for v in values] + [
-                f'{len(queries) - skipped}' +
+                f'{len(embeddings) - skipped}' +
                 (f' ({skipped} without gt)' if skipped else '')
             ])
         logger.info('\nperson search:\n' + AsciiTable(rows).table)

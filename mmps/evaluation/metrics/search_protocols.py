@@ -6,7 +6,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from mmps.datasets.cuhk_sysu_format import TEST_FILE, load_protocol
+from mmps.datasets.cuhk_sysu_format import (SUBSETS, TEST_FILE, SearchProtocol,
+                                            load_protocol, load_subset)
 from ..functional import QueryGroundTruth
 
 #: Gallery size that means "every gallery image but the query's own".
@@ -20,12 +21,17 @@ class SearchSetting:
     Attributes:
         name (str): Name in the metric keys, e.g. ``'g100'``, ``'full'``,
             ``'all'``, ``'cross_camera'``.
-        galleries (list[np.ndarray]): Gallery image indices of each query.
-        ground_truth (QueryGroundTruth): Appearances of the query persons.
+        galleries (list[np.ndarray]): Gallery image indices of each query
+            of the setting.
+        ground_truth (QueryGroundTruth): Appearances of the query persons
+            (``query_index`` counts the setting's queries).
+        query_indices (np.ndarray, optional): The queries of the setting
+            among all queries, for a subset; None for all.
     """
     name: str
     galleries: List[np.ndarray]
     ground_truth: QueryGroundTruth
+    query_indices: Optional[np.ndarray] = None
 
     def is_large(self, num_images: int) -> bool:
         """Whether one matrix product of all queries and detections pays.
@@ -69,16 +75,75 @@ def _lookup(names: np.ndarray, wanted: np.ndarray, where: str) -> np.ndarray:
     return order[positions]
 
 
-def cuhk_sysu_settings(gallery: List[dict], queries: List[dict],
-                       data_root: str,
-                       gallery_sizes: Sequence[int]) -> List[SearchSetting]:
-    """Settings of the CUHK-SYSU protocol, one per gallery size.
+def _listed_setting(name: str, protocol: SearchProtocol, names: np.ndarray,
+                    where: str) -> SearchSetting:
+    """A setting whose galleries and ground truth a protocol file lists."""
+    counts = [len(n) for n in protocol.gallery_names]
+    flat = _lookup(names, np.concatenate(protocol.gallery_names), where)
+    listed = np.split(flat, np.cumsum(counts)[:-1])
+    raw = np.concatenate(protocol.gallery_raw_boxes)
+    present = ~np.isnan(raw[:, 0])
+    # the reference truncates the ground truth to integers first
+    raw = np.trunc(raw[present])
+    boxes = np.concatenate([raw[:, :2], raw[:, :2] + raw[:, 2:]], 1)
+    ground_truth = QueryGroundTruth(
+        query_index=np.repeat(np.arange(len(counts)), counts)[present],
+        image_index=flat[present],
+        boxes=boxes)
+    return SearchSetting(name, listed, ground_truth)
+
+
+def _check_queries(protocol: SearchProtocol, query_names: np.ndarray,
+                   where: str) -> None:
+    """Raise if the protocol's queries are not the predicted ones."""
+    if len(protocol.query_names) != len(query_names):
+        raise ValueError(f'{where} has {len(protocol.query_names)} '
+                         f'queries, the predictions {len(query_names)}')
+    mismatch = np.flatnonzero(np.array(protocol.query_names) != query_names)
+    if len(mismatch):
+        q = int(mismatch[0])
+        raise ValueError(f'query {q} is image {query_names[q]!r} in the '
+                         f'predictions but {protocol.query_names[q]!r} '
+                         f'in {where}')
+
+
+def _subset_query_indices(subset: SearchProtocol, full: SearchProtocol,
+                          where: str) -> np.ndarray:
+    """Positions of a subset's queries (image and box) in the full list."""
+    keys = {
+        (name, tuple(box)): q
+        for q, (name, box) in enumerate(
+            zip(full.query_names, full.query_raw_boxes.tolist()))
+    }
+    indices = [
+        keys.get((name, tuple(box)), -1) for name, box in zip(
+            subset.query_names, subset.query_raw_boxes.tolist())
+    ]
+    missing = [i for i, q in enumerate(indices) if q < 0]
+    if missing:
+        i = missing[0]
+        raise ValueError(f'{where}: query {i} ({subset.query_names[i]}, '
+                         f'box {subset.query_raw_boxes[i].tolist()}) is not '
+                         f'a query of {TEST_FILE.format(50)}')
+    return np.asarray(indices, dtype=np.int64)
+
+
+def cuhk_sysu_settings(
+    gallery: List[dict],
+    queries: List[dict],
+    data_root: str,
+    gallery_sizes: Sequence[int],
+    subsets: Sequence[str] = ()
+) -> List[SearchSetting]:
+    """Settings of the CUHK-SYSU protocol: gallery sizes, then subsets.
 
     Args:
         gallery (list[dict]): Gallery records.
         queries (list[dict]): Query records, by query index.
         data_root (str): The CUHK-SYSU root.
         gallery_sizes (Sequence[int]): Sizes; -1 is the full set.
+        subsets (Sequence[str]): Keys of :data:`SUBSETS` (the occlusion
+            and low-resolution queries, with their own galleries).
 
     Returns:
         list[SearchSetting]: The settings.
@@ -92,34 +157,23 @@ def cuhk_sysu_settings(gallery: List[dict], queries: List[dict],
         protocol = load_protocol(data_root, 50 if size == FULL_SET else size)
         where = osp.join(data_root,
                          TEST_FILE.format(50 if size == FULL_SET else size))
-        if len(protocol.query_names) != len(queries):
-            raise ValueError(f'{where} has {len(protocol.query_names)} '
-                             f'queries, the predictions {len(queries)}')
-        mismatch = np.flatnonzero(
-            np.array(protocol.query_names) != query_names)
-        if len(mismatch):
-            q = int(mismatch[0])
-            raise ValueError(f'query {q} is image {query_names[q]!r} in the '
-                             f'predictions but {protocol.query_names[q]!r} '
-                             f'in {where}')
-        counts = [len(n) for n in protocol.gallery_names]
-        flat = _lookup(names, np.concatenate(protocol.gallery_names), where)
-        listed = np.split(flat, np.cumsum(counts)[:-1])
-        raw = np.concatenate(protocol.gallery_raw_boxes)
-        present = ~np.isnan(raw[:, 0])
-        # the reference truncates the ground truth to integers first
-        raw = np.trunc(raw[present])
-        boxes = np.concatenate([raw[:, :2], raw[:, :2] + raw[:, 2:]], 1)
-        ground_truth = QueryGroundTruth(
-            query_index=np.repeat(np.arange(len(counts)), counts)[present],
-            image_index=flat[present],
-            boxes=boxes)
+        _check_queries(protocol, query_names, where)
+        setting = _listed_setting(f'g{size}', protocol, names, where)
         if size == FULL_SET:
-            settings.append(
-                SearchSetting('full', _all_but_own(gallery, queries, True),
-                              ground_truth))
-        else:
-            settings.append(SearchSetting(f'g{size}', listed, ground_truth))
+            setting = SearchSetting('full',
+                                    _all_but_own(gallery, queries,
+                                                 True), setting.ground_truth)
+        settings.append(setting)
+    if subsets:
+        full = load_protocol(data_root, 50)
+        _check_queries(full, query_names,
+                       osp.join(data_root, TEST_FILE.format(50)))
+    for name in subsets:
+        subset = load_subset(data_root, name)
+        where = osp.join(data_root, SUBSETS[name][0])
+        setting = _listed_setting(name, subset, names, where)
+        setting.query_indices = _subset_query_indices(subset, full, where)
+        settings.append(setting)
     return settings
 
 
@@ -170,10 +224,16 @@ def prw_settings(gallery: List[dict], queries: List[dict],
     return settings
 
 
-def build_settings(protocol: str, gallery: List[dict], queries: List[dict],
-                   data_root: Optional[str], gallery_sizes: Sequence[int],
-                   cross_camera: bool) -> List[SearchSetting]:
+def build_settings(protocol: str,
+                   gallery: List[dict],
+                   queries: List[dict],
+                   data_root: Optional[str],
+                   gallery_sizes: Sequence[int],
+                   cross_camera: bool,
+                   subsets: Sequence[str] = ()
+                   ) -> List[SearchSetting]:  # yapf: disable
     """The settings of a protocol (see :class:`PersonSearchMetric`)."""
     if protocol == 'cuhk_sysu':
-        return cuhk_sysu_settings(gallery, queries, data_root, gallery_sizes)
+        return cuhk_sysu_settings(gallery, queries, data_root, gallery_sizes,
+                                  subsets)
     return prw_settings(gallery, queries, cross_camera)

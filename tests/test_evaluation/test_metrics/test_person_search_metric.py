@@ -11,7 +11,7 @@ import torch.multiprocessing as mp
 
 from mmps.evaluation import PersonSearchMetric
 from mmps.registry import METRICS
-from ..._fixtures import write_cuhk_sysu
+from ..._fixtures import CUHK_TESTS, write_cuhk_sysu, write_cuhk_sysu_subset
 
 
 def _unit(*angles_deg):
@@ -106,6 +106,48 @@ def test_cuhk_sysu_protocol(tmp_path):
     assert results['mmps/det_ap'] == pytest.approx((2.75 / 3) * 3 / 5)
     # labeled boxes: p10 in s4 and s5 found, p12 in s6 missed
     assert results['mmps/det_recall_labeled'] == pytest.approx(2 / 3)
+
+
+def test_cuhk_sysu_subsets(tmp_path):
+    root = write_cuhk_sysu(tmp_path)
+    p10, p12 = CUHK_TESTS
+    # occlusion: query 0 with its TestG gallery (s5 holds it, s6 not)
+    write_cuhk_sysu_subset(root, 'Occlusion.mat', 'Occlusion1', [p10])
+    # resolution: query 0 with s5 only: the false positive of s6 is out
+    write_cuhk_sysu_subset(root, 'Resolution.mat', 'Test_Size',
+                           [(p10[0], p10[1], [p10[2][0]])])
+    metric = METRICS.build(
+        dict(
+            type='PersonSearchMetric',
+            data_root=str(root),
+            gallery_sizes=(50, ),
+            subsets=('occlusion', 'resolution')))
+    results = _evaluate(metric, _cuhk_samples(root))
+    assert results['mmps/mAP'] == pytest.approx(0.5)
+    assert results['mmps/occlusion/mAP'] == pytest.approx(0.5)
+    assert results['mmps/occlusion/top1'] == 0.0
+    assert results['mmps/resolution/mAP'] == pytest.approx(1.0)
+    assert results['mmps/resolution/top1'] == 1.0
+
+
+def test_bad_subsets(tmp_path):
+    root = write_cuhk_sysu(tmp_path)
+    with pytest.raises(ValueError, match='unknown subsets'):
+        PersonSearchMetric(data_root=str(root), subsets=('blurred', ))
+    with pytest.raises(ValueError, match='prw.* protocol has none'):
+        PersonSearchMetric(protocol='prw', subsets=('occlusion', ))
+    # a subset query that is not a TestG query
+    p10 = CUHK_TESTS[0]
+    write_cuhk_sysu_subset(root, 'Occlusion.mat', 'Occlusion1',
+                           [(p10[0], ('s4.jpg', (3, 4, 11, 23)), p10[2])])
+    metric = PersonSearchMetric(
+        data_root=str(root), gallery_sizes=(50, ), subsets=('occlusion', ))
+    with pytest.raises(ValueError, match=r'Occlusion.mat: query 0 \(s4.jpg'):
+        _evaluate(metric, _cuhk_samples(root))
+    metric = PersonSearchMetric(
+        data_root=str(root), gallery_sizes=(50, ), subsets=('resolution', ))
+    with pytest.raises(FileNotFoundError, match='Resolution.mat'):
+        _evaluate(metric, _cuhk_samples(root))
 
 
 def _prw_samples():

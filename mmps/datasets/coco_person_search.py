@@ -1,0 +1,266 @@
+# Copyright (c) mmps contributors. All rights reserved.
+import json
+from dataclasses import dataclass
+from typing import List, Optional
+
+import numpy as np
+
+from mmps.registry import DATASETS
+from .base_person_search_dataset import BasePersonSearchDataset
+from .utils import check_file, contiguous_ids, xywh_to_xyxy
+
+#: ``person_id`` of an unlabeled person in the custom format.
+UNLABELED_ID = -1
+
+
+@dataclass
+class CocoPersonSearchFile:
+    """The content of one annotation file of the custom format.
+
+    Attributes:
+        path (str): The file.
+        file_names (list[str]): Image file of each image, (I, ).
+        sizes (np.ndarray): ``width, height`` of each image, (I, 2); -1
+            where the file does not give it.
+        cam_ids (np.ndarray): Camera of each image, (I, ); -1 where not
+            given.
+        box_image (np.ndarray): Image (row in ``file_names``) of each box,
+            (N, ).
+        boxes (np.ndarray): ``x1, y1, x2, y2``, (N, 4).
+        person_ids (np.ndarray): Person id of each box, (N, ); -1
+            unlabeled.
+        ignore_flags (np.ndarray): 1 for boxes to ignore, (N, ).
+        query_image (np.ndarray): Image of each query, (Q, ).
+        query_boxes (np.ndarray): Query boxes ``x1, y1, x2, y2``, (Q, 4).
+        query_person_ids (np.ndarray): Identity of each query, (Q, ).
+    """
+    path: str
+    file_names: List[str]
+    sizes: np.ndarray
+    cam_ids: np.ndarray
+    box_image: np.ndarray
+    boxes: np.ndarray
+    person_ids: np.ndarray
+    ignore_flags: np.ndarray
+    query_image: np.ndarray
+    query_boxes: np.ndarray
+    query_person_ids: np.ndarray
+
+
+def _field(entry: dict, key: str, where: str, kind=None):
+    """``entry[key]``, or a KeyError that names the entry."""
+    if not isinstance(entry, dict) or key not in entry:
+        raise KeyError(f'{where} has no {key!r}')
+    value = entry[key]
+    if kind is not None and not isinstance(value, kind):
+        raise TypeError(f'{where}: {key!r} must be {kind.__name__}, got '
+                        f'{value!r}')
+    return value
+
+
+def _boxes(entries: List[dict], what: str, path: str) -> np.ndarray:
+    """``x1, y1, x2, y2`` boxes of entries with a COCO ``bbox``."""
+    boxes = np.zeros((len(entries), 4))
+    for i, entry in enumerate(entries):
+        bbox = _field(entry, 'bbox', f'{path}: {what}[{i}]')
+        if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
+            raise ValueError(f'{path}: {what}[{i}].bbox must be [x, y, w, '
+                             f'h], got {bbox!r}')
+        boxes[i] = bbox
+    bad = np.flatnonzero((boxes[:, 2] <= 0) | (boxes[:, 3] <= 0))
+    if len(bad):
+        raise ValueError(f'{path}: {what}[{bad[0]}].bbox '
+                         f'{boxes[bad[0]].tolist()} has no area (expected '
+                         'width and height > 0)')
+    return xywh_to_xyxy(boxes)
+
+
+def _image_rows(image_ids: list, known: dict, what: str,
+                path: str) -> np.ndarray:
+    """Rows of the images an entry list points to."""
+    rows = np.array([known.get(i, -1) for i in image_ids], dtype=np.int64)
+    missing = np.flatnonzero(rows < 0)
+    if len(missing):
+        raise ValueError(f'{path}: {what}[{missing[0]}] refers to image_id '
+                         f'{image_ids[missing[0]]!r}, which is not in '
+                         '"images"')
+    return rows
+
+
+def load_coco_person_search(path: str) -> CocoPersonSearchFile:
+    """Read and check an annotation file of the custom format.
+
+    The format is described in ``docs/custom_dataset.md``: COCO's
+    ``images`` and ``annotations`` (``bbox`` as ``x, y, w, h``) with a
+    ``person_id`` per annotation, and an optional ``queries`` list.
+
+    Args:
+        path (str): The JSON file.
+
+    Returns:
+        CocoPersonSearchFile: Its content as arrays.
+    """
+    check_file(path, 'person search annotation file')
+    with open(path, encoding='utf-8') as f:
+        try:
+            content = json.load(f)
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{path} is not valid JSON: {error}') from error
+    images = _field(content, 'images', path, list)
+    annotations = _field(content, 'annotations', path, list)
+    queries = content.get('queries', [])
+
+    image_ids = [
+        _field(image, 'id', f'{path}: images[{i}]')
+        for i, image in enumerate(images)
+    ]
+    known = {image_id: row for row, image_id in enumerate(image_ids)}
+    if len(known) != len(image_ids):
+        raise ValueError(f'{path}: image ids are not unique')
+    file_names = [
+        _field(image, 'file_name', f'{path}: images[{i}]', str)
+        for i, image in enumerate(images)
+    ]
+    sizes = np.array([[image.get('width', -1),
+                       image.get('height', -1)] for image in images],
+                     dtype=np.int64).reshape(-1, 2)
+    cam_ids = np.array([image.get('cam_id', -1) for image in images],
+                       dtype=np.int64)
+
+    def person_ids_of(entries, what):
+        ids = [
+            _field(entry, 'person_id', f'{path}: {what}[{i}]', int)
+            for i, entry in enumerate(entries)
+        ]
+        return np.array(ids, dtype=np.int64)
+
+    person_ids = person_ids_of(annotations, 'annotations')
+    bad = np.flatnonzero(person_ids < UNLABELED_ID)
+    if len(bad):
+        raise ValueError(f'{path}: annotations[{bad[0]}].person_id is '
+                         f'{person_ids[bad[0]]}; expected an identity >= 0 '
+                         f'or {UNLABELED_ID} for an unlabeled person')
+    query_person_ids = person_ids_of(queries, 'queries')
+    bad = np.flatnonzero(query_person_ids < 0)
+    if len(bad):
+        raise ValueError(f'{path}: queries[{bad[0]}].person_id is '
+                         f'{query_person_ids[bad[0]]}; a query needs its '
+                         'identity (>= 0)')
+    ignore_flags = np.array([
+        int(bool(a.get('ignore', 0) or a.get('iscrowd', 0)))
+        for a in annotations
+    ],
+                            dtype=np.int64)
+    return CocoPersonSearchFile(
+        path=path,
+        file_names=file_names,
+        sizes=sizes,
+        cam_ids=cam_ids,
+        box_image=_image_rows([a.get('image_id') for a in annotations], known,
+                              'annotations', path),
+        boxes=_boxes(annotations, 'annotations', path),
+        person_ids=person_ids,
+        ignore_flags=ignore_flags,
+        query_image=_image_rows([q.get('image_id') for q in queries], known,
+                                'queries', path),
+        query_boxes=_boxes(queries, 'queries', path),
+        query_person_ids=query_person_ids)
+
+
+@DATASETS.register_module()
+class CocoPersonSearchDataset(BasePersonSearchDataset):
+    """A person search dataset in mmps' COCO-style custom format.
+
+    One JSON file per split of the footage (see
+    ``docs/custom_dataset.md``): COCO's ``images`` and ``annotations`` with
+    a ``person_id`` per box (-1 unlabeled) and, in the test file, the
+    ``queries``. The ``'train'`` split maps the distinct labeled ids, in
+    sorted order, to ``0..L-1`` (``metainfo['num_person_ids'] = L``); the
+    ``'gallery'`` split keeps the file's ids; the ``'query'`` split is the
+    file's query list. Score it with ``PersonSearchMetric(protocol='prw')``:
+    the gallery of a query is every gallery image but its own (and, with
+    ``cross_camera``, only other cameras when images give ``cam_id``).
+
+    Args:
+        ann_file (str): The annotation file, relative to ``data_root``.
+        split (str): ``'train'``, ``'gallery'`` or ``'query'``.
+        data_prefix (dict): Image folder relative to ``data_root``.
+            Defaults to ``dict(img='images/')``.
+        **kwargs: Arguments of :class:`mmdet.datasets.BaseDetDataset`.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 split: str = 'train',
+                 data_prefix: dict = dict(img='images/'),
+                 **kwargs) -> None:
+        super().__init__(
+            ann_file=ann_file, split=split, data_prefix=data_prefix, **kwargs)
+
+    def _read(self) -> CocoPersonSearchFile:
+        """The checked content of ``ann_file``."""
+        return load_coco_person_search(self.ann_file)
+
+    def _entries(self, content: CocoPersonSearchFile,
+                 person_ids: np.ndarray) -> List[dict]:
+        """One entry per image, with its boxes grouped by a stable sort."""
+        order = np.argsort(content.box_image, kind='stable')
+        counts = np.bincount(
+            content.box_image, minlength=len(content.file_names))
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        data_list = []
+        for row, name in enumerate(content.file_names):
+            boxes = order[starts[row]:starts[row + 1]]
+            data_list.append(
+                self.make_data_info(
+                    row,
+                    name,
+                    content.boxes[boxes],
+                    person_ids[boxes],
+                    content.path,
+                    cam_id=self._cam_id(content, row),
+                    image_size=self._size(content, row),
+                    ignore_flags=content.ignore_flags[boxes]))
+        return data_list
+
+    @staticmethod
+    def _cam_id(content: CocoPersonSearchFile, row: int) -> Optional[int]:
+        cam_id = int(content.cam_ids[row])
+        return cam_id if cam_id >= 0 else None
+
+    @staticmethod
+    def _size(content: CocoPersonSearchFile, row: int) -> Optional[tuple]:
+        width, height = (int(v) for v in content.sizes[row])
+        return (width, height) if width > 0 and height > 0 else None
+
+    def load_train(self) -> List[dict]:
+        """Training images; labeled ids mapped to ``0..L-1``."""
+        content = self._read()
+        labeled = np.unique(content.person_ids[content.person_ids >= 0])
+        self.set_num_person_ids(len(labeled))
+        return self._entries(content,
+                             contiguous_ids(content.person_ids, labeled))
+
+    def load_gallery(self) -> List[dict]:
+        """Gallery images with the file's ids."""
+        content = self._read()
+        return self._entries(content, content.person_ids)
+
+    def load_query(self) -> List[dict]:
+        """The queries of the file, in its order."""
+        content = self._read()
+        if len(content.query_person_ids) == 0:
+            raise ValueError(f'{content.path} has no "queries": the query '
+                             'split needs them')
+        return [
+            self.make_data_info(
+                index,
+                content.file_names[row],
+                content.query_boxes[index][None],
+                content.query_person_ids[index:index + 1],
+                content.path,
+                cam_id=self._cam_id(content, row),
+                query_index=index,
+                image_size=self._size(content, row))
+            for index, row in enumerate(content.query_image)
+        ]
