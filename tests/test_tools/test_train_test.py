@@ -30,16 +30,11 @@ def tiny_config(tmp_path, max_epochs=2, val_interval=1) -> str:
     return path
 
 
-def run_tool(*args, nproc=None, mim=False):
+def run_tool(*args, mim=False):
     """Run a tool in a subprocess; fail with its output if it fails."""
     env = dict(os.environ, PYTHONPATH=REPO, PYTHONWARNINGS='ignore')
     if mim:
         command = [osp.join(osp.dirname(sys.executable), 'mim')] + list(args)
-    elif nproc:
-        command = [
-            sys.executable, '-m', 'torch.distributed.run',
-            f'--nproc_per_node={nproc}', f'--master_port={_free_port()}'
-        ] + list(args)
     else:
         command = [sys.executable] + list(args)
     done = subprocess.run(
@@ -182,28 +177,56 @@ def test_resume_repeats_an_uninterrupted_run(tmp_path):
             atol=1e-5), key
 
 
+DUMP_HOOK = """
+import torch
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmps.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DumpOIMHook(Hook):
+    def __init__(self, out_dir):
+        self.out_dir = out_dir
+
+    def after_train(self, runner):
+        model = runner.model
+        if is_model_wrapper(model):
+            model = model.module
+        oim = model.roi_head.embedding_head.loss_reid
+        torch.save(oim.state_dict(), f'{self.out_dir}/{get_rank()}.pth')
+"""
+
+
 def test_two_process_gloo_training_keeps_one_memory(tmp_path):
-    config = tiny_config(tmp_path, max_epochs=1, val_interval=10)
+    """tools/dist_train.sh with 2 processes on the CPU (gloo)."""
     dump_dir = tmp_path / 'memory'
     dump_dir.mkdir()
-    script = tmp_path / 'train_and_dump.py'
-    script.write_text(
-        'import sys, torch\n'
-        'from mmengine.config import Config\n'
-        'from mmengine.dist import get_rank\n'
-        'from mmengine.runner import Runner\n'
-        'from mmps.utils import fall_back_to_gloo, register_all_modules\n'
-        'register_all_modules(init_default_scope=False)\n'
-        'cfg = Config.fromfile(sys.argv[1])\n'
-        'cfg.launcher = "pytorch"\n'
-        'cfg.work_dir = sys.argv[2]\n'
-        'fall_back_to_gloo(cfg)\n'
-        'runner = Runner.from_cfg(cfg)\n'
-        'runner.train()\n'
-        'oim = runner.model.module.roi_head.embedding_head.loss_reid\n'
-        'torch.save(oim.state_dict(), f"{sys.argv[3]}/{get_rank()}.pth")\n')
-    run_tool(
-        str(script), config, str(tmp_path / 'work'), str(dump_dir), nproc=2)
+    (tmp_path / 'dump_oim.py').write_text(DUMP_HOOK)
+    cfg = get_tiny_synthetic_config(
+        str(tmp_path / 'synthetic'), max_epochs=1, val_interval=10)
+    cfg.custom_imports = dict(imports=['dump_oim'])
+    cfg.custom_hooks.append(dict(type='DumpOIMHook', out_dir=str(dump_dir)))
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    bin_dir = osp.dirname(sys.executable)
+    done = subprocess.run(
+        [
+            'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+            str(tmp_path / 'work')
+        ],
+        cwd=REPO,
+        env=dict(
+            os.environ,
+            PATH=f'{bin_dir}:{os.environ.get("PATH", "")}',
+            PYTHONPATH=f'{REPO}:{tmp_path}',
+            PYTHONWARNINGS='ignore',
+            PORT=str(_free_port())),
+        capture_output=True,
+        text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert 'gloo' in done.stdout + done.stderr
     states = [torch.load(dump_dir / f'{rank}.pth') for rank in range(2)]
     for key in states[0]:
         assert torch.equal(states[0][key], states[1][key]), key
