@@ -82,16 +82,18 @@ def write_cuhk_sysu(dataset: SyntheticDataset,
     gallery_names = names[len(dataset.train):]
     savemat(osp.join(annotation, 'pool.mat'), {'pool': _cell(gallery_names)})
 
+    # every appearance of every identity, in one pass over the boxes
+    appearances: Dict[int, List[tuple]] = {}
+    for i, scene in enumerate(scenes):
+        for box, identity in zip(scene.boxes, scene.identities):
+            if identity >= 0:
+                appearances.setdefault(int(identity), []).append((i, box))
     train = []
     for identity in range(dataset.config.num_train_ids):
-        scenes_of_id = []
-        for scene, name in zip(dataset.train, names):
-            for box in scene.boxes[scene.identities == identity]:
-                scenes_of_id.append(
-                    dict(
-                        imname=name,
-                        idlocate=_xywh(box),
-                        ishard=np.array([[0]])))
+        scenes_of_id = [
+            dict(imname=names[i], idlocate=_xywh(box), ishard=np.array([[0]]))
+            for i, box in appearances.get(identity, [])
+        ]
         train.append(
             _struct_array([
                 dict(
@@ -103,6 +105,7 @@ def write_cuhk_sysu(dataset: SyntheticDataset,
     savemat(osp.join(protocol_dir, 'Train.mat'), {'Train': _cell(train)})
 
     rng = np.random.default_rng(dataset.config.seed + 1)
+    offset = len(dataset.train)
     for size in gallery_sizes:
         if size > len(dataset.test) - 1:
             raise ValueError(
@@ -112,26 +115,23 @@ def write_cuhk_sysu(dataset: SyntheticDataset,
         entries = []
         for identity, scene_index, box_index in dataset.queries:
             query_scene = dataset.test[scene_index]
-            positives = [
-                i for i, scene in enumerate(dataset.test)
-                if i != scene_index and identity in scene.identities
-            ]
-            negatives = [
-                i for i, scene in enumerate(dataset.test)
-                if identity not in scene.identities
-            ]
+            # test scenes holding the person, with its box there
+            located = {
+                i - offset: box
+                for i, box in appearances.get(int(identity), [])
+            }
+            positives = [i for i in located if i != scene_index]
+            negatives = np.setdiff1d(
+                np.arange(len(dataset.test)), list(located))
             chosen = positives + list(
                 rng.choice(negatives, size - len(positives), replace=False))
-            gallery = []
-            for i in chosen:
-                located = dataset.test[i].boxes[dataset.test[i].identities ==
-                                                identity]
-                gallery.append(
-                    dict(
-                        imname=gallery_names[i],
-                        idlocate=_xywh(located[0])
-                        if len(located) else np.zeros((0, 0)),
-                        ishard=np.array([[0]])))
+            gallery = [
+                dict(
+                    imname=gallery_names[i],
+                    idlocate=_xywh(located[i]) if i in located else np.zeros(
+                        (0, 0)),
+                    ishard=np.array([[0]])) for i in chosen
+            ]
             query = dict(
                 imname=gallery_names[scene_index],
                 idlocate=_xywh(query_scene.boxes[box_index]),
