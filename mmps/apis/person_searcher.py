@@ -165,11 +165,10 @@ class PersonSearcher:
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
         init_default_scope(cfg.get('default_scope', 'mmps'))
-        model_cfg = copy.deepcopy(cfg.model)
-        if checkpoint is not None:
-            # the checkpoint holds every weight: skip pretrained downloads
-            model_cfg.backbone.init_cfg = None
-        self.model = revert_sync_batchnorm(MODELS.build(model_cfg))
+        # building does not run init_weights: no pretrained weights are
+        # fetched; the checkpoint (if any) holds every weight
+        self.model = revert_sync_batchnorm(
+            MODELS.build(copy.deepcopy(cfg.model)))
         if checkpoint is not None:
             load_checkpoint(self.model, checkpoint, map_location='cpu')
         self.model.cfg = cfg
