@@ -4,7 +4,7 @@
 Example::
 
     python demo/search_demo.py query.jpg --box 120 40 180 220 gallery/ \\
-        configs/oim/oim_r18-c4_1xb4-16e_synthetic.py epoch_16.pth \\
+        configs/oim/oim_r18-w32-c4_1xb4-16e_synthetic.py epoch_16.pth \\
         --out result.jpg --index gallery_index
 """
 import argparse

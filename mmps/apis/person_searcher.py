@@ -133,8 +133,9 @@ class PersonSearcher:
     Build an index of a gallery once (detect and embed every person), then
     search it with query boxes::
 
-        searcher = PersonSearcher('configs/oim/oim_r18-c4_1xb4-16e_synthetic'
-                                  '.py', 'epoch_16.pth')
+        searcher = PersonSearcher(
+            'configs/oim/oim_r18-w32-c4_1xb4-16e_synthetic.py',
+            'epoch_16.pth')
         index = searcher.build_index('footage/')
         index.save('footage_index')
         matches = searcher.search('query.jpg', [x1, y1, x2, y2], index)

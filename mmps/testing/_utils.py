@@ -60,7 +60,7 @@ def get_tiny_synthetic_config(data_root: str,
         Config: The full config (dump it to get a file for the tools).
     """
     cfg = Config.fromfile(
-        get_config_file('oim/oim_r18-c4_1xb4-16e_synthetic.py'))
+        get_config_file('oim/oim_r18-w32-c4_1xb4-16e_synthetic.py'))
     for dataset in [cfg.train_dataloader.dataset
                     ] + cfg.val_dataloader.dataset.datasets:
         dataset.data_root = data_root

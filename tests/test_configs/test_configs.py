@@ -34,7 +34,7 @@ def _without_pretrained(cfg):
 
 def test_every_config_is_listed():
     assert 'oim/oim_r50-c4_1xb5-20e_cuhk-sysu.py' in CONFIGS
-    assert 'oim/oim_r18-c4_1xb4-16e_synthetic.py' in CONFIGS
+    assert 'oim/oim_r18-w32-c4_1xb4-16e_synthetic.py' in CONFIGS
     assert len(CONFIGS) >= 5
 
 

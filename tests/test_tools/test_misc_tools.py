@@ -2,27 +2,12 @@
 """tools/misc: the synthetic dataset generator and the dataset browser."""
 import glob
 import json
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import mmcv
 
 from mmps.testing import get_tiny_synthetic_config
-
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-
-
-def run(*args):
-    done = subprocess.run(
-        [sys.executable] + list(args),
-        cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=REPO, PYTHONWARNINGS='ignore'),
-        capture_output=True,
-        text=True)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return done.stdout
+from ._scripts import run_script as run
 
 
 def test_generate_synthetic_dataset_tool(tmp_path):

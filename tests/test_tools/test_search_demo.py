@@ -1,11 +1,8 @@
 # Copyright (c) mmps contributors. All rights reserved.
 """demo/search_demo.py on a tiny synthetic gallery with an untrained model."""
 import glob
-import os
 import os.path as osp
 import shutil
-import subprocess
-import sys
 
 import mmcv
 import torch
@@ -13,8 +10,7 @@ import torch
 from mmps.apis import GalleryIndex, PersonSearcher
 from mmps.datasets.synthetic import SyntheticConfig, generate_synthetic_dataset
 from mmps.testing import TINY_SYNTHETIC_DATA, get_tiny_synthetic_config
-
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+from ._scripts import run_script
 
 
 def test_demo_draws_the_matches_and_reuses_its_index(tmp_path):
@@ -33,23 +29,12 @@ def test_demo_draws_the_matches_and_reuses_its_index(tmp_path):
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
 
     def run(*extra):
-        done = subprocess.run([
-            sys.executable, 'demo/search_demo.py', images[0], '--box', '20',
-            '8', '44', '60',
-            str(gallery), config, checkpoint, '--out',
-            str(tmp_path / 'result.jpg'), '--index',
-            str(tmp_path / 'index'), '--top-k', '3', '--score-thr', '0',
-            '--panel-height', '72', '--num-workers', '0', *extra
-        ],
-                              cwd=REPO,
-                              env=dict(
-                                  os.environ,
-                                  PYTHONPATH=REPO,
-                                  PYTHONWARNINGS='ignore'),
-                              capture_output=True,
-                              text=True)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        return done.stdout + done.stderr
+        return run_script('demo/search_demo.py', images[0], '--box', '20',
+                          '8', '44', '60', str(gallery), config, checkpoint,
+                          '--out', str(tmp_path / 'result.jpg'), '--index',
+                          str(tmp_path / 'index'), '--top-k', '3',
+                          '--score-thr', '0', '--panel-height', '72',
+                          '--num-workers', '0', *extra)
 
     out = run()
     assert '3 matches for' in out

@@ -2,7 +2,7 @@
 """Write mmps' synthetic person search dataset to a folder.
 
     python tools/misc/generate_synthetic_dataset.py OUT_DIR \\
-        [--format cuhk_sysu|prw|coco] [--seed 0] [--num-train-ids 100] ...
+        [--format cuhk_sysu|prw|coco] [--seed 0] [--num-train-ids 300] ...
 
 Every field of ``mmps.datasets.synthetic.SyntheticConfig`` is an option
 (tuples as two numbers). The quick-start config generates its data by

@@ -1,5 +1,5 @@
 # mmps' built-in synthetic dataset, in CUHK-SYSU's raw format: generated at
-# data_root on first use (about 10 s), then read by the CUHK-SYSU loader and
+# data_root on first use (about 5 s), then read by the CUHK-SYSU loader and
 # scored with the CUHK-SYSU protocol (gallery size 50).
 _base_ = ['./cuhk_sysu.py']
 

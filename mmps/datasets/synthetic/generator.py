@@ -34,7 +34,7 @@ class SyntheticConfig:
             appearance of an identity tends to change camera).
         seed (int): Seed of everything.
     """
-    num_train_ids: int = 100
+    num_train_ids: int = 300
     num_test_ids: int = 50
     train_appearances: tuple = (4, 6)
     test_appearances: tuple = (3, 4)
