@@ -13,7 +13,7 @@ model = dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
-    # half width: 2.7x faster training iterations on a 2-core CPU than the
+    # half width: 2.5x faster training iterations on a 2-core CPU than the
     # full-width ResNet-18, hence 3x the training identities in the same time
     backbone=dict(
         depth=18,
