@@ -1,11 +1,13 @@
 # Copyright (c) mmps contributors. All rights reserved.
+from .cbgm import QueryContext, build_query_contexts, context_rescore
 from .detection import (average_precision, evaluate_detection, iou_matrix,
                         mutual_best_matches)
 from .search import (GalleryDetections, QueryGroundTruth, SearchResults,
                      iou_threshold, paired_iou, rank_queries)
 
 __all__ = [
-    'GalleryDetections', 'QueryGroundTruth', 'SearchResults',
-    'average_precision', 'evaluate_detection', 'iou_matrix', 'iou_threshold',
-    'mutual_best_matches', 'paired_iou', 'rank_queries'
+    'GalleryDetections', 'QueryContext', 'QueryGroundTruth', 'SearchResults',
+    'average_precision', 'build_query_contexts', 'context_rescore',
+    'evaluate_detection', 'iou_matrix', 'iou_threshold', 'mutual_best_matches',
+    'paired_iou', 'rank_queries'
 ]

@@ -19,11 +19,17 @@ gallery images and boxes:
 Queries whose gallery holds no image of the person (possible in the
 cross-camera setting) have no AP; they are counted and left out of the
 means, where the reference code would divide by zero.
+
+With a :class:`~mmps.evaluation.functional.cbgm.QueryContext`, the
+similarities are first re-scored by SeqNet's CBGM (see
+:mod:`mmps.evaluation.functional.cbgm`).
 """
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 import numpy as np
+
+from .cbgm import QueryContext, context_rescore
 
 #: Queries scored together: small enough for the gathered candidate
 #: embeddings to stay in the CPU cache (measured best at 16-32).
@@ -259,7 +265,9 @@ def rank_queries(query_embeddings: np.ndarray,
                  galleries: Sequence[np.ndarray],
                  ground_truth: QueryGroundTruth,
                  top: int = 10,
-                 dense_scores: Optional[np.ndarray] = None) -> SearchResults:
+                 dense_scores: Optional[np.ndarray] = None,
+                 context: Optional[QueryContext] = None,
+                 context_top_k: int = 10) -> SearchResults:
     """AP and rank of the first hit of every query.
 
     Args:
@@ -274,6 +282,11 @@ def rank_queries(query_embeddings: np.ndarray,
         dense_scores (np.ndarray, optional): ``query_embeddings @
             detections.embeddings.T`` when already computed, shape (Q, M);
             worth it when galleries are large.
+        context (QueryContext, optional): The persons around each query in
+            its own image; when given, the scores are re-ranked with CBGM
+            (:mod:`mmps.evaluation.functional.cbgm`) before scoring.
+        context_top_k (int): CBGM's ``k1``: the images of this many most
+            similar detections of a query are re-scored. Defaults to 10.
 
     Returns:
         SearchResults: The per-query results.
@@ -306,6 +319,12 @@ def rank_queries(query_embeddings: np.ndarray,
         scores = candidates.scores(
             query_embeddings[begin:end], detections,
             None if dense_scores is None else dense_scores[begin:end])
+        dense_det = np.full(scores.shape, -1, dtype=np.int64)
+        dense_det[candidates.rows, candidates.columns] = candidates.det_index
+        if context is not None:
+            context_rescore(scores, dense_det, detections.embeddings,
+                            detections.image_index,
+                            context.take(np.arange(begin, end)), context_top_k)
         in_chunk = (gt_query >= begin) & (gt_query < end)
         tp_row, tp_col = _true_positives(candidates, scores, detections,
                                          gt_query[in_chunk] - begin,
@@ -336,9 +355,6 @@ def rank_queries(query_embeddings: np.ndarray,
             part_scores = np.take_along_axis(scores, part, 1)
             order = np.argsort(-part_scores, axis=1, kind='stable')
             part = np.take_along_axis(part, order, 1)
-            dense_det = np.full(scores.shape, -1, dtype=np.int64)
-            dense_det[candidates.rows, candidates.columns] = \
-                candidates.det_index
             top_det[begin:end, :keep] = dense_det[rows[:, None], part]
             top_score[begin:end, :keep] = np.take_along_axis(scores, part, 1)
             top_correct[begin:end, :keep] = is_tp[rows[:, None], part]

@@ -13,12 +13,16 @@ from terminaltables import AsciiTable
 
 from mmps.datasets.cuhk_sysu_format import SUBSETS
 from mmps.registry import METRICS
-from ..functional import (GalleryDetections, SearchResults, evaluate_detection,
+from ..functional import (GalleryDetections, QueryContext, SearchResults,
+                          build_query_contexts, evaluate_detection,
                           rank_queries)
 from .search_protocols import SearchSetting, build_settings
 
 #: Tolerance on the L2 norm of embeddings.
 NORM_TOLERANCE = 1e-3
+#: CBGM settings and their defaults (SeqNet's CUHK-SYSU values; it uses
+#: ``k1=30, k2=4`` on PRW).
+CBGM_DEFAULTS = dict(k1=10, k2=3, overlap_iou=0.4)
 
 
 def _to_numpy(value, dtype) -> np.ndarray:
@@ -91,6 +95,16 @@ class PersonSearchMetric(BaseMetric):
             Defaults to 0.5.
         topk (Sequence[int]): Ranks of the top-k accuracies.
             Defaults to (1, 5, 10).
+        cbgm (dict, optional): Also report every setting re-ranked with
+            Context Bipartite Graph Matching (SeqNet), as ``{setting}+cbgm``
+            (e.g. ``g100+cbgm/mAP``): ``k1``, the images of the query's
+            ``k1`` most similar detections are re-scored (default 10);
+            ``k2``, context size, the query included (default 3);
+            ``overlap_iou``, detections of the query image overlapping the
+            query box this much are the query itself (default 0.4). The
+            context comes from the gallery predictions of the query image
+            (see :mod:`mmps.evaluation.functional.cbgm`). SeqNet uses
+            ``dict(k1=30, k2=4)`` on PRW. Defaults to None (no CBGM).
         worst_queries_file (str, optional): Write the worst queries (query,
             ground truth, top-10 with scores and correctness) to this JSON
             file.
@@ -109,6 +123,7 @@ class PersonSearchMetric(BaseMetric):
                  subsets: Sequence[str] = (),
                  score_thr: float = 0.5,
                  topk: Sequence[int] = (1, 5, 10),
+                 cbgm: Optional[dict] = None,
                  worst_queries_file: Optional[str] = None,
                  num_worst_queries: int = 50,
                  collect_device: str = 'cpu',
@@ -128,6 +143,16 @@ class PersonSearchMetric(BaseMetric):
             raise ValueError(f'unknown subsets {sorted(unknown)}: choose '
                              f'from {tuple(SUBSETS)}')
         self.subsets = tuple(subsets)
+        self.cbgm = None
+        if cbgm is not None:
+            unknown = set(cbgm) - set(CBGM_DEFAULTS)
+            if unknown:
+                raise ValueError(f'unknown cbgm keys {sorted(unknown)}: '
+                                 f'expected some of {sorted(CBGM_DEFAULTS)}')
+            self.cbgm = dict(CBGM_DEFAULTS, **cbgm)
+            if self.cbgm['k1'] < 1 or self.cbgm['k2'] < 1:
+                raise ValueError(f'cbgm k1 and k2 must be >= 1, got '
+                                 f'{self.cbgm}')
         self.protocol = protocol
         self.data_root = data_root
         self.gallery_sizes = tuple(gallery_sizes)
@@ -171,32 +196,38 @@ class PersonSearchMetric(BaseMetric):
         if any(s.is_large(detections.num_images) for s in settings):
             dense = query_embeddings @ detections.embeddings.T
 
+        context = None
+        if self.cbgm is not None:
+            context = self._query_contexts(gallery, queries, query_embeddings)
+
         metrics: Dict[str, float] = OrderedDict()
         rows = [['setting', 'mAP'] + [f'top-{k}'
                                       for k in self.topk] + ['queries']]
         all_results = {}
         for index, setting in enumerate(settings):
             embeddings, scores = query_embeddings, dense
+            setting_context = context
             if setting.query_indices is not None:
                 embeddings = query_embeddings[setting.query_indices]
                 if dense is not None:
                     scores = dense[setting.query_indices]
-            search = rank_queries(
-                embeddings, detections, setting.galleries,
-                setting.ground_truth, max(10, max(self.topk)),
-                scores if setting.is_large(detections.num_images) else None)
-            all_results[setting.name] = search
-            values = [search.mean_ap()] + [search.top_k(k) for k in self.topk]
-            names = ['mAP'] + [f'top{k}' for k in self.topk]
-            for name, value in zip(names, values):
-                metrics[f'{setting.name}/{name}'] = value
-                if index == 0:
-                    metrics[name] = value
-            skipped = int(np.isnan(search.average_precision).sum())
-            rows.append([setting.name] + [f'{v:.2%}' for v in values] + [
-                f'{len(embeddings) - skipped}' +
-                (f' ({skipped} without gt)' if skipped else '')
-            ])
+                if context is not None:
+                    setting_context = context.take(setting.query_indices)
+            if not setting.is_large(detections.num_images):
+                scores = None
+            runs = [(setting.name, None)]
+            if setting_context is not None:
+                runs.append((f'{setting.name}+cbgm', setting_context))
+            for name, run_context in runs:
+                search = rank_queries(
+                    embeddings, detections,
+                    setting.galleries, setting.ground_truth,
+                    max(10, max(self.topk)), scores, run_context,
+                    self.cbgm['k1'] if run_context is not None else 10)
+                all_results[name] = search
+                rows.append(
+                    self._record(metrics, name, search, index == 0
+                                 and run_context is None))
         logger.info('\nperson search:\n' + AsciiTable(rows).table)
 
         metrics.update(self._detection_metrics(gallery, kept, logger))
@@ -206,6 +237,38 @@ class PersonSearchMetric(BaseMetric):
                                all_results[first.name], first, gallery,
                                queries, detections, self.num_worst_queries)
         return metrics
+
+    def _record(self, metrics: Dict[str, float], name: str,
+                search: SearchResults, headline: bool) -> list:
+        """Add a setting's mAP and top-k to ``metrics``; its table row."""
+        values = [search.mean_ap()] + [search.top_k(k) for k in self.topk]
+        keys = ['mAP'] + [f'top{k}' for k in self.topk]
+        for key, value in zip(keys, values):
+            metrics[f'{name}/{key}'] = value
+            if headline:
+                metrics[key] = value
+        skipped = int(np.isnan(search.average_precision).sum())
+        scored = len(search.average_precision) - skipped
+        return [name] + [f'{v:.2%}' for v in values] + [
+            f'{scored}' + (f' ({skipped} without gt)' if skipped else '')
+        ]
+
+    def _query_contexts(self, gallery: List[dict], queries: List[dict],
+                        query_embeddings: np.ndarray) -> QueryContext:
+        """CBGM's context of each query, from its image's detections."""
+        by_path = {g['img_path']: g for g in gallery}
+        found = []
+        for query in queries:
+            record = by_path.get(query['img_path'])
+            if record is None:
+                found.append(None)
+                continue
+            keep = record['scores'] >= self.score_thr
+            found.append((record['bboxes'][keep], record['scores'][keep],
+                          record['embeddings'][keep]))
+        query_boxes = np.stack([q['bboxes'][0] for q in queries])
+        return build_query_contexts(query_embeddings, query_boxes, found,
+                                    self.cbgm['k2'], self.cbgm['overlap_iou'])
 
     def _detection_metrics(self, gallery: List[dict], kept: List[np.ndarray],
                            logger) -> Dict[str, float]:

@@ -130,6 +130,73 @@ def test_cuhk_sysu_subsets(tmp_path):
     assert results['mmps/resolution/top1'] == 1.0
 
 
+def test_cbgm_reranks_with_the_query_image_context(tmp_path):
+    """Query 0 (p10 in s4) searched in s5 (holds p10) and s6 (does not).
+
+    Context of the query (1, 0): the other person of s4, (0, 1); the
+    detection of s4 on the query box itself is left out. In s5 the person
+    (53.13 deg: 0.6 to the query, 0.8 to the context) and another (80 deg:
+    0.17, 0.98): the best matching pairs the query with the person (1.59 >
+    0.97), whose score becomes 0.98, above s6's false positive (0.7). In s6
+    the false positive (45.57 deg: 0.7, 0.71) goes to the context person:
+    unchanged. Plain: AP 1/2, top-1 0; with CBGM: AP 1, top-1 1.
+    """
+    root = write_cuhk_sysu(tmp_path)
+    image = f'{root}/Image/SSM/' + '{}'
+    samples = [
+        _sample(
+            image.format('s4.jpg'), [[3, 4, 14, 26], [60, 10, 75, 40]],
+            [0.95, 0.7], _unit(0, 90), [[3, 4, 14, 26], [60, 10, 75, 40]],
+            [10, -1]),
+        _sample(
+            image.format('s5.jpg'), [[40, 2, 50, 22], [10, 12, 24, 45]],
+            [0.9, 0.9], _unit(53.13, 80), [[10, 12, 24, 45], [40, 2, 50, 22]],
+            [-1, 10]),
+        _sample(
+            image.format('s6.jpg'), [[0, 0, 10, 10]], [0.8], _unit(45.57),
+            [[25, 15, 41, 55]], [12]),
+        _sample(
+            image.format('s4.jpg'), [[3, 4, 14, 26]], [1.0],
+            _unit(0), [[3, 4, 14, 26]], [10],
+            query_index=0),
+        _sample(
+            image.format('s6.jpg'), [[25, 15, 41, 55]], [1.0],
+            _unit(0), [[25, 15, 41, 55]], [12],
+            query_index=1),
+    ]
+    metric = METRICS.build(
+        dict(
+            type='PersonSearchMetric',
+            data_root=str(root),
+            gallery_sizes=(50, ),
+            cbgm=dict(k1=10, k2=3)))
+    results = _evaluate(metric, samples)
+    assert results['mmps/mAP'] == pytest.approx(0.5)
+    assert results['mmps/g50/top1'] == 0.0
+    assert results['mmps/g50+cbgm/mAP'] == pytest.approx(1.0)
+    assert results['mmps/g50+cbgm/top1'] == 1.0
+    # the context alone (k2=1) changes nothing
+    metric = METRICS.build(
+        dict(
+            type='PersonSearchMetric',
+            data_root=str(root),
+            gallery_sizes=(50, ),
+            cbgm=dict(k2=1)))
+    assert _evaluate(metric,
+                     samples)['mmps/g50+cbgm/mAP'] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize('cbgm, message', [
+    (dict(k3=1), 'unknown cbgm keys'),
+    (dict(k1=0), 'k1 and k2 must be >= 1'),
+])
+def test_bad_cbgm_settings(tmp_path, cbgm, message):
+    with pytest.raises(ValueError, match=message):
+        METRICS.build(
+            dict(
+                type='PersonSearchMetric', data_root=str(tmp_path), cbgm=cbgm))
+
+
 def test_bad_subsets(tmp_path):
     root = write_cuhk_sysu(tmp_path)
     with pytest.raises(ValueError, match='unknown subsets'):

@@ -1,0 +1,124 @@
+# Copyright (c) mmps contributors. All rights reserved.
+"""Context Bipartite Graph Matching (CBGM), a re-scoring at test time.
+
+From SeqNet (Li and Miao, AAAI 2021), as its reference evaluation computes
+it: for each query, the gallery images of its ``k1`` most similar
+detections are re-scored. In each of them, the query's context (the query
+person, then the ``k2 - 1`` most confident other persons detected in the
+query image) and the image's detections form a bipartite graph weighted by
+embedding similarity; a maximum-weight matching is found, and if the query
+person is matched to a detection, that detection's similarity becomes the
+largest similarity among the matched pairs. Other detections keep theirs.
+
+mmps takes the context persons from the gallery predictions of the query
+image (the query image is a test image on CUHK-SYSU and PRW), leaving out
+the detections that overlap the query box (as SeqNet's NMS of the query box,
+score 1, with the detections does). A query whose image has no other
+detection has the query alone as context, and CBGM leaves its scores as
+they are. SeqNet's reference applies CBGM to the protocol's gallery only
+(TestG50 for CUHK-SYSU's full set, a TODO there); mmps to the whole gallery
+searched.
+"""
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .detection import iou_matrix
+
+
+@dataclass
+class QueryContext:
+    """The persons around each query, in its own image.
+
+    Attributes:
+        embeddings (np.ndarray): Unit embeddings of the context persons,
+            the query itself first, zero-padded, shape (Q, K, D).
+        counts (np.ndarray): Context persons of each query (at least 1,
+            the query), shape (Q, ).
+    """
+    embeddings: np.ndarray
+    counts: np.ndarray
+
+    def take(self, indices: np.ndarray) -> 'QueryContext':
+        """The contexts of some queries, in the order of ``indices``."""
+        return QueryContext(self.embeddings[indices], self.counts[indices])
+
+
+def build_query_contexts(query_embeddings: np.ndarray, query_boxes: np.ndarray,
+                         image_detections: List[Optional[Tuple[np.ndarray,
+                                                               np.ndarray,
+                                                               np.ndarray]]],
+                         num_persons: int, overlap_iou: float) -> QueryContext:
+    """The context of each query: itself, then its image's other persons.
+
+    Args:
+        query_embeddings (np.ndarray): Unit embeddings of the query boxes,
+            shape (Q, D).
+        query_boxes (np.ndarray): The query boxes, ``x1, y1, x2, y2``,
+            shape (Q, 4).
+        image_detections (list[tuple | None]): For each query, the
+            ``(boxes (N, 4), scores (N, ), embeddings (N, D))`` detected in
+            its image, or None when the image was not searched.
+        num_persons (int): Context size ``k2``, the query included.
+        overlap_iou (float): Detections whose IoU with the query box
+            reaches this are the query person itself and left out.
+
+    Returns:
+        QueryContext: The contexts.
+    """
+    num_queries, dim = query_embeddings.shape
+    embeddings = np.zeros((num_queries, num_persons, dim), np.float32)
+    embeddings[:, 0] = query_embeddings
+    counts = np.ones(num_queries, dtype=np.int64)
+    for q, found in enumerate(image_detections):
+        if found is None or num_persons < 2 or not len(found[0]):
+            continue
+        boxes, scores, feats = found
+        others = np.flatnonzero(
+            iou_matrix(query_boxes[q:q + 1], boxes)[0] < overlap_iou)
+        others = others[np.argsort(-scores[others],
+                                   kind='stable')][:num_persons - 1]
+        embeddings[q, 1:1 + len(others)] = feats[others]
+        counts[q] = 1 + len(others)
+    return QueryContext(embeddings, counts)
+
+
+def context_rescore(scores: np.ndarray, candidate_dets: np.ndarray,
+                    det_embeddings: np.ndarray, det_images: np.ndarray,
+                    context: QueryContext, top_k: int) -> None:
+    """Re-score the candidates of a chunk of queries with CBGM, in place.
+
+    One small assignment problem is solved per query and re-scored image
+    (at most ``top_k`` per query), with ``scipy``'s Hungarian solver.
+
+    Args:
+        scores (np.ndarray): Similarities of each query's candidates,
+            ``-inf`` in the padding, shape (c, L). Modified in place.
+        candidate_dets (np.ndarray): Detection index of each candidate, -1
+            in the padding, shape (c, L).
+        det_embeddings (np.ndarray): Unit embeddings of all gallery
+            detections, shape (M, D).
+        det_images (np.ndarray): Gallery image of each detection, (M, ).
+        context (QueryContext): The chunk's query contexts.
+        top_k (int): ``k1``: the images of this many most similar
+            candidates are re-scored.
+    """
+    keep = min(top_k, scores.shape[1])
+    if not keep:
+        return
+    top = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
+    top_dets = np.take_along_axis(candidate_dets, top, 1)
+    for r in range(len(scores)):
+        people = context.embeddings[r, :context.counts[r]]
+        row_dets = candidate_dets[r]
+        row_images = np.where(row_dets >= 0, det_images[row_dets], -1)
+        for image in np.unique(det_images[top_dets[r][top_dets[r] >= 0]]):
+            columns = np.flatnonzero(row_images == image)
+            weights = people @ det_embeddings[row_dets[columns]].T
+            # the query's own row: exactly the scores being ranked
+            weights[0] = scores[r, columns]
+            rows, cols = linear_sum_assignment(weights, maximize=True)
+            if len(rows) and rows[0] == 0:
+                scores[r, columns[cols[0]]] = weights[rows, cols].max()
