@@ -69,3 +69,5 @@ param_scheduler = [
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 default_hooks = dict(logger=dict(interval=10))
+# a fixed seed (model initialisation, sampler, loader workers' augmentation)
+randomness = dict(seed=0)
