@@ -109,14 +109,14 @@ def context_rescore(scores: np.ndarray, candidate_dets: np.ndarray,
     if not keep:
         return
     top = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
-    top_dets = np.take_along_axis(candidate_dets, top, 1)
+    candidate_images = np.where(candidate_dets >= 0,
+                                det_images[candidate_dets], -1)
+    top_images = np.take_along_axis(candidate_images, top, 1)
     for r in range(len(scores)):
         people = context.embeddings[r, :context.counts[r]]
-        row_dets = candidate_dets[r]
-        row_images = np.where(row_dets >= 0, det_images[row_dets], -1)
-        for image in np.unique(det_images[top_dets[r][top_dets[r] >= 0]]):
-            columns = np.flatnonzero(row_images == image)
-            weights = people @ det_embeddings[row_dets[columns]].T
+        for image in np.unique(top_images[r][top_images[r] >= 0]):
+            columns = np.flatnonzero(candidate_images[r] == image)
+            weights = people @ det_embeddings[candidate_dets[r, columns]].T
             # the query's own row: exactly the scores being ranked
             weights[0] = scores[r, columns]
             rows, cols = linear_sum_assignment(weights, maximize=True)
