@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from mmps.apis import GalleryIndex
+from mmps.testing import assert_top_k_matches
 
 
 def random_index(num_images=5,
@@ -29,14 +30,17 @@ def random_index(num_images=5,
         fingerprint=fingerprint)
 
 
-def slow_search(index, query, top_k, score_thr):
-    """Every detection above the threshold, sorted by similarity."""
-    ranked = []
-    for i in range(len(index)):
-        if index.scores[i] >= score_thr:
-            ranked.append((float(np.dot(query, index.embeddings[i])), i))
-    ranked.sort(key=lambda pair: -pair[0])
-    return ranked[:top_k]
+def slow_scores(index, queries, score_thr):
+    """Every query's similarity to every detection, one pair at a time, in
+    float64; ``-inf`` for detections under the threshold."""
+    scores = np.full((len(queries), len(index)), -np.inf)
+    for q, query in enumerate(queries):
+        for i in range(len(index)):
+            if index.scores[i] >= score_thr:
+                scores[q, i] = sum(
+                    float(a) * float(b)
+                    for a, b in zip(query, index.embeddings[i]))
+    return scores
 
 
 @pytest.mark.parametrize('top_k,score_thr', [(1, 0.0), (5, 0.5), (50, 0.3),
@@ -46,12 +50,11 @@ def test_search_matches_a_slow_loop(top_k, score_thr):
     queries = random_index(seed=1).embeddings[:6]
     results = index.search(queries, top_k=top_k, score_thr=score_thr)
     assert len(results) == len(queries)
-    for query, matches in zip(queries, results):
-        expected = slow_search(index, query, top_k, score_thr)
-        assert [m.box_index for m in matches] == [i for _, i in expected]
-        np.testing.assert_allclose([m.similarity for m in matches],
-                                   [s for s, _ in expected],
-                                   atol=1e-6)
+    found = np.full((len(queries), top_k), -1)
+    sims = np.full((len(queries), top_k), -np.inf)
+    for q, matches in enumerate(results):
+        found[q, :len(matches)] = [m.box_index for m in matches]
+        sims[q, :len(matches)] = [m.similarity for m in matches]
         for match in matches:
             i = match.box_index
             assert match.image_path == f'img{index.image_index[i]}.jpg'
@@ -59,17 +62,22 @@ def test_search_matches_a_slow_loop(top_k, score_thr):
             np.testing.assert_array_equal(match.bbox, index.bboxes[i])
             assert match.score == pytest.approx(index.scores[i])
             assert match.score >= score_thr
+    # the best detections by similarity; near-ties may come in any order
+    assert_top_k_matches(found, sims, slow_scores(index, queries, score_thr))
 
 
 def test_search_many_queries_in_chunks(monkeypatch):
     import mmps.apis.gallery_index as module
     index = random_index()
     queries = random_index(seed=2, boxes_per_image=(5, 5, 5, 5, 3)).embeddings
+    reference = slow_scores(index, queries, 0.2)
+    # chunks make other matrix products than the whole: compare each to the
+    # reference, up to near-ties, never bit for bit
     whole = index.rank(queries, top_k=4, score_thr=0.2)
+    assert_top_k_matches(*whole, reference)
     monkeypatch.setattr(module, 'QUERY_CHUNK', 3)
     chunked = index.rank(queries, top_k=4, score_thr=0.2)
-    for a, b in zip(whole, chunked):
-        np.testing.assert_array_equal(a, b)
+    assert_top_k_matches(*chunked, reference)
     # fewer matches than top_k: padded with -1 / -inf
     indices, sims = index.rank(queries[:1], top_k=20, score_thr=0.0)
     assert (indices[0, len(index):] == -1).all()

@@ -6,6 +6,7 @@ from sklearn.metrics import average_precision_score
 from mmps.evaluation.functional import (GalleryDetections, QueryGroundTruth,
                                         average_precision, rank_queries,
                                         search)
+from mmps.testing import near_tie_rows
 
 
 def _slow_reference(query_embeddings,
@@ -67,6 +68,34 @@ def _slow_reference(query_embeddings,
     return np.array(aps), np.array(hits)
 
 
+def candidate_scores(query_embeddings,
+                     det_embeddings,
+                     det_image,
+                     galleries,
+                     similarities=None):
+    """Each query's similarities to its gallery's detections, in float64,
+    ``-inf`` elsewhere (``similarities`` as in :func:`_slow_reference`)."""
+    scores = np.full((len(galleries), len(det_image)), -np.inf)
+    for q, gallery in enumerate(galleries):
+        for image in gallery:
+            dets = np.flatnonzero(det_image == image)
+            if similarities is not None and image in similarities[q]:
+                scores[q, dets] = similarities[q][image]
+            else:
+                scores[q, dets] = det_embeddings[dets].astype(
+                    np.float64) @ query_embeddings[q].astype(np.float64)
+    return scores
+
+
+def untied_queries(expected_ap, scores):
+    """Queries with ground truth whose candidates hold no near-tie: the
+    fast path (float32, another summation order) must rank them exactly as
+    the reference; a near-tie may rank either way."""
+    valid = ~np.isnan(expected_ap) & ~near_tie_rows(scores)
+    assert valid.sum() >= 0.8 * (~np.isnan(expected_ap)).sum()
+    return valid
+
+
 def _random_problem(seed, num_queries=30, num_images=40, dim=8):
     rng = np.random.default_rng(seed)
     det_counts = rng.integers(0, 5, num_images)
@@ -122,17 +151,20 @@ def test_fast_path_matches_slow_reference(seed, dense, chunk, monkeypatch):
     scores = query_embeddings @ detections.embeddings.T if dense else None
     results = rank_queries(query_embeddings, detections, galleries, gt, 10,
                            scores)
-    np.testing.assert_allclose(
-        results.average_precision, expected_ap, atol=1e-6)
-    valid = ~np.isnan(expected_ap)
+    valid = untied_queries(
+        expected_ap,
+        candidate_scores(query_embeddings, detections.embeddings,
+                         detections.image_index, galleries))
     assert valid.sum() > 10 and (expected_ap[valid] > 0).sum() > 3
-    assert results.mean_ap() == pytest.approx(
-        expected_ap[valid].mean(), abs=1e-6)
+    np.testing.assert_allclose(
+        results.average_precision[valid], expected_ap[valid], atol=1e-6)
+    assert np.isnan(results.average_precision[np.isnan(expected_ap)]).all()
     for i, k in enumerate((1, 5, 10)):
         hits = (results.first_hit_rank >= 0) & (results.first_hit_rank < k)
         np.testing.assert_array_equal(hits[valid], expected_hits[valid, i])
-        assert results.top_k(k) == pytest.approx(expected_hits[valid,
-                                                               i].mean())
+    if valid.sum() == (~np.isnan(expected_ap)).sum():
+        assert results.mean_ap() == pytest.approx(
+            expected_ap[valid].mean(), abs=1e-6)
 
 
 def _one_image_problem(det_boxes, sims, gt_boxes, extra_images=0):

@@ -97,9 +97,14 @@ def test_mixed_batch_equals_separate_batches():
             model.predict(data['inputs'][i:i + 1],
                           data['data_samples'][i:i + 1])[0] for i in range(2)
         ]
+    # batched and single-image convolutions round differently: tolerances
     for together, single in zip(mixed, alone):
-        torch.testing.assert_close(together.pred_instances.bboxes,
-                                   single.pred_instances.bboxes)
+        assert len(together.pred_instances) == len(single.pred_instances)
+        torch.testing.assert_close(
+            together.pred_instances.bboxes,
+            single.pred_instances.bboxes,
+            atol=1e-3,
+            rtol=0)
         torch.testing.assert_close(
             together.pred_instances.embeddings,
             single.pred_instances.embeddings,
