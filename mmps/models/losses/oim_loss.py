@@ -50,8 +50,14 @@ class OIMLoss(nn.Module):
     detached features of the batch (of all ranks under distributed training,
     so that every rank keeps the same memory):
 
-    - table rows of the identities seen move towards the mean feature of that
-      identity in the batch, ``v <- normalize(m * v + (1 - m) * mean(x))``;
+    - table rows of the identities seen move towards their features. With
+      ``table_update='sequential'`` (the paper's rule, as the Caffe code,
+      NAE and SeqNet apply it) each labeled feature, in batch order, updates
+      its row ``v <- normalize(m * v + (1 - m) * x)``, so after k features of
+      one identity the old row keeps about ``m ** k`` of its weight; with
+      ``'mean'`` the row moves once towards the mean feature of the
+      identity in the batch, ``v <- normalize(m * v + (1 - m) * mean(x))``,
+      keeping ``m`` of its weight;
     - unlabeled features enter the queue in order, overwriting the oldest.
 
     The table, the queue and the queue pointer are buffers, so checkpoints
@@ -68,7 +74,14 @@ class OIMLoss(nn.Module):
         scale (float): Inverse temperature ``1 / tau`` of the softmax.
             Defaults to 30.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
+        table_update (str): How the lookup table takes an identity seen
+            several times in a batch: ``'sequential'`` (one momentum step
+            per feature, in order, as the references do) or ``'mean'`` (one
+            step towards the mean). Defaults to 'mean'.
     """
+
+    #: Values of ``table_update``.
+    TABLE_UPDATES = ('mean', 'sequential')
 
     def __init__(self,
                  num_person_ids: int,
@@ -76,7 +89,8 @@ class OIMLoss(nn.Module):
                  queue_size: int = 5000,
                  momentum: float = 0.5,
                  scale: float = 30.0,
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 table_update: str = 'mean') -> None:
         super().__init__()
         if num_person_ids < 1:
             raise ValueError(
@@ -86,6 +100,10 @@ class OIMLoss(nn.Module):
                              f'{queue_size}')
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f'momentum must be in [0, 1), got {momentum}')
+        if table_update not in self.TABLE_UPDATES:
+            raise ValueError(f'table_update must be one of '
+                             f'{self.TABLE_UPDATES}, got {table_update!r}')
+        self.table_update = table_update
         self.num_person_ids = num_person_ids
         self.num_features = num_features
         self.queue_size = queue_size
@@ -163,13 +181,16 @@ class OIMLoss(nn.Module):
 
     def _update_lookup_table(self, features: Tensor,
                              person_ids: Tensor) -> None:
-        """Move the rows of the identities seen towards their mean feature.
+        """Move the rows of the identities seen towards their features.
 
         Args:
             features (Tensor): Labeled features, shape (N, D).
             person_ids (Tensor): Their identities, shape (N, ).
         """
         if person_ids.numel() == 0:
+            return
+        if self.table_update == 'sequential':
+            self._update_lookup_table_in_order(features, person_ids)
             return
         unique_ids, inverse = torch.unique(person_ids, return_inverse=True)
         sums = features.new_zeros(len(unique_ids), features.shape[1])
@@ -179,6 +200,36 @@ class OIMLoss(nn.Module):
         rows = self.momentum * self.lookup_table[unique_ids] + \
             (1.0 - self.momentum) * means
         self.lookup_table[unique_ids] = F.normalize(rows, dim=1)
+
+    def _update_lookup_table_in_order(self, features: Tensor,
+                                      person_ids: Tensor) -> None:
+        """One momentum step per feature, in batch order.
+
+        Vectorised over identities: step r updates, at once, every identity
+        with the r-th of its features, so there are as many steps as the
+        most frequent identity has features.
+
+        Args:
+            features (Tensor): Labeled features, shape (N, D).
+            person_ids (Tensor): Their identities, shape (N, ).
+        """
+        order = torch.sort(person_ids, stable=True).indices
+        sorted_ids = person_ids[order]
+        is_first = torch.ones_like(sorted_ids, dtype=torch.bool)
+        is_first[1:] = sorted_ids[1:] != sorted_ids[:-1]
+        first = torch.cummax(
+            torch.where(is_first,
+                        torch.arange(len(order), device=order.device),
+                        torch.zeros_like(order)), 0).values
+        # occurrence rank of each feature among its identity's features
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(len(order), device=order.device) - first
+        for step in range(int(rank.max()) + 1):
+            at_step = rank == step
+            ids = person_ids[at_step]
+            rows = self.momentum * self.lookup_table[ids] + \
+                (1.0 - self.momentum) * features[at_step]
+            self.lookup_table[ids] = F.normalize(rows, dim=1)
 
     def _enqueue(self, features: Tensor) -> None:
         """Write unlabeled features into the circular queue, oldest out.
@@ -206,4 +257,5 @@ class OIMLoss(nn.Module):
         return (f'num_person_ids={self.num_person_ids}, '
                 f'num_features={self.num_features}, '
                 f'queue_size={self.queue_size}, momentum={self.momentum}, '
-                f'scale={self.scale}, loss_weight={self.loss_weight}')
+                f'scale={self.scale}, loss_weight={self.loss_weight}, '
+                f'table_update={self.table_update!r}')

@@ -131,6 +131,34 @@ def test_memory_update_matches_reference():
         rtol=1e-6)
 
 
+def test_sequential_update_matches_a_loop_over_rois():
+    loss, generator = _loss_with_memory(num_ids=6, dim=8, queue_size=5)
+    loss.table_update = 'sequential'
+    features = _unit(9, 8, generator)
+    # identity 3 four times, 0 twice, 5 once, unlabeled persons between
+    person_ids = torch.tensor([3, -1, 0, 3, 3, -1, 0, 5, 3])
+    # the references' rule: one momentum step per RoI, in batch order
+    table = loss.lookup_table.double().numpy().copy()
+    for x, pid in zip(features.double().numpy(), person_ids.tolist()):
+        if pid >= 0:
+            row = 0.5 * table[pid] + 0.5 * x
+            table[pid] = row / np.linalg.norm(row)
+    mean_rule = _reference_update(loss.lookup_table, loss.queue, 0, features,
+                                  person_ids, 0.5)[0]
+    loss.train()
+    loss(features, person_ids)
+    np.testing.assert_allclose(loss.lookup_table.numpy(), table, atol=1e-6)
+    # the two rules differ where an identity is seen several times
+    assert np.abs(table[3] - mean_rule[3]).max() > 1e-2
+    np.testing.assert_allclose(table[5], mean_rule[5], atol=1e-6)
+    assert int(loss.queue_ptr) == 2
+
+
+def test_unknown_table_update_raises():
+    with pytest.raises(ValueError, match='table_update'):
+        OIMLoss(num_person_ids=2, table_update='average')
+
+
 def test_queue_wraps_around():
     loss = OIMLoss(num_person_ids=2, num_features=3, queue_size=5)
     loss.train()
