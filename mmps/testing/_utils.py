@@ -91,7 +91,8 @@ def get_tiny_model_cfg(name: str = '_base_/models/oim_r50-c4.py',
     """A small version of a C4 person search model, for CPU tests.
 
     The config is loaded through its ``_base_`` chain; the ResNet-50 backbone
-    and conv5 head become ResNet-18 ones without pretrained weights.
+    and conv5 heads (SeqNet has two) become ResNet-18 ones without
+    pretrained weights.
 
     Args:
         name (str): Config path relative to ``configs/``.
@@ -107,7 +108,13 @@ def get_tiny_model_cfg(name: str = '_base_/models/oim_r50-c4.py',
     model.roi_head.shared_head.update(depth=18, init_cfg=None, style='pytorch')
     model.roi_head.bbox_roi_extractor.out_channels = 256
     model.roi_head.bbox_head.in_channels = 512
-    model.roi_head.embedding_head.in_channels = 512
+    # the norm-aware head embeds the pooled res4 and res5 features
+    model.roi_head.embedding_head.in_channels = (256, 512) if \
+        model.roi_head.embedding_head.type == 'NormAwareEmbeddingHead' \
+        else 512
+    if 'proposal_shared_head' in model.roi_head:  # SeqNet's first stage
+        model.roi_head.proposal_shared_head.update(depth=18, init_cfg=None)
+        model.roi_head.proposal_bbox_head.in_channels = 512
     model.roi_head.embedding_head.loss_reid.update(
         num_person_ids=num_person_ids, queue_size=queue_size)
     return model

@@ -48,6 +48,9 @@ class PersonSearch(TwoStageDetector):
       ``bboxes``, ``scores``, ``labels`` and unit-norm ``embeddings``;
     - query: embed the boxes of ``gt_instances`` without detection;
       ``pred_instances`` holds those boxes (score 1) and their embeddings.
+      When the RoI head has ``with_query_context`` (SeqNet's CBGM rule),
+      the query image is also searched with its query box forced among the
+      detections, into ``context_instances``.
 
     A batch may mix both modes; the backbone runs once for all images.
     """
@@ -84,13 +87,23 @@ class PersonSearch(TwoStageDetector):
                 select_features(x, gallery_indices), gallery_samples, rescale)
             for i, results in zip(gallery_indices, gallery_results):
                 results_list[i] = results
+        query_samples = [batch_data_samples[i] for i in query_indices]
         if query_indices:
-            query_samples = [batch_data_samples[i] for i in query_indices]
+            query_x = select_features(x, query_indices)
             query_results = self.roi_head.predict_query(
-                select_features(x, query_indices), query_samples, rescale)
+                query_x, query_samples, rescale)
             for i, results in zip(query_indices, query_results):
                 results_list[i] = results
-        return self.add_pred_to_datasample(batch_data_samples, results_list)
+        samples = self.add_pred_to_datasample(batch_data_samples, results_list)
+        if query_indices and getattr(self.roi_head, 'with_query_context',
+                                     False):
+            rpn_results_list = self.rpn_head.predict(
+                query_x, query_samples, rescale=False)
+            contexts = self.roi_head.predict_query_context(
+                query_x, rpn_results_list, query_samples, rescale)
+            for sample, context in zip(query_samples, contexts):
+                sample.context_instances = context
+        return samples
 
     def predict_gallery(self, x: Tuple[Tensor], batch_data_samples: SampleList,
                         rescale: bool) -> list:

@@ -36,6 +36,12 @@ class PersonSearchRoIHead(StandardRoIHead):
         super().__init__(**kwargs)
         self.init_embedding_head(embedding_head)
 
+    @property
+    def with_query_context(self) -> bool:
+        """Whether query samples also get the persons of their image
+        (SeqNet's CBGM context); see :class:`SeqNetRoIHead`."""
+        return False
+
     def init_embedding_head(self, embedding_head: ConfigType) -> None:
         """Initialize the embedding head.
 
