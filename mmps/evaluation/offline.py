@@ -5,7 +5,7 @@ from typing import List
 
 import numpy as np
 
-from .metrics.dump_search_results import PREDICTION_KEYS
+from .predictions_io import PREDICTION_KEYS
 
 
 def dataset_ground_truth(dataset) -> List[dict]:
@@ -51,7 +51,8 @@ def merge_predictions(ground_truth: List[dict],
     Args:
         ground_truth (list[dict]): From :func:`dataset_ground_truth`.
         predictions (list[dict]): Records with the keys of
-            ``docs/predictions_format.md``.
+            ``docs/predictions_format.md``, e.g. from
+            :func:`mmps.evaluation.load_predictions`.
 
     Returns:
         list[dict]: Records for :class:`PersonSearchMetric`.
