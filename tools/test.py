@@ -28,8 +28,9 @@ def parse_args():
         '--out',
         type=str,
         help='write the raw predictions (gallery detections with '
-        'embeddings, query embeddings) to this .pkl file, to score them '
-        'again with tools/analysis_tools/eval_search.py')
+        'embeddings, query embeddings) to this .npz file, to score them '
+        'again with tools/analysis_tools/eval_search.py '
+        '(docs/predictions_format.md)')
     parser.add_argument(
         '--show-dir',
         help='directory where the worst queries of the evaluation are '

@@ -5,7 +5,7 @@ from typing import List
 
 import numpy as np
 
-from .metrics.dump_search_results import PREDICTION_KEYS
+from .predictions_io import PREDICTION_KEYS
 
 
 def dataset_ground_truth(dataset) -> List[dict]:
@@ -43,12 +43,16 @@ def merge_predictions(ground_truth: List[dict],
     Gallery predictions are matched by the file name of ``img_path`` (so
     predictions made elsewhere, with other folders, still match), queries
     by ``query_index``. Every gallery image and query of the dataset needs
-    exactly one prediction.
+    exactly one prediction. A record takes every field of its prediction
+    but those of the ground truth, whose values (the image path, camera and
+    boxes included) come from the dataset. The arrays are not changed:
+    :func:`check_records` judges them.
 
     Args:
         ground_truth (list[dict]): From :func:`dataset_ground_truth`.
         predictions (list[dict]): Records with the keys of
-            ``docs/predictions_format.md``.
+            ``docs/predictions_format.md``, e.g. from
+            :func:`mmps.evaluation.load_predictions`.
 
     Returns:
         list[dict]: Records for :class:`PersonSearchMetric`.
@@ -82,12 +86,7 @@ def merge_predictions(ground_truth: List[dict],
             raise ValueError(f'no prediction for '
                              f'{"query" if truth["is_query"] else "image"} '
                              f'{key!r}')
-        pred = source[key]
-        record = dict(truth)
-        for name, dtype in (('bboxes', np.float32), ('scores', np.float32),
-                            ('embeddings', np.float32)):
-            record[name] = np.asarray(pred[name], dtype=dtype)
-        record['bboxes'] = record['bboxes'].reshape(-1, 4)
-        record['scores'] = record['scores'].reshape(-1)
+        record = dict(source[key])
+        record.update(truth)
         records.append(record)
     return records

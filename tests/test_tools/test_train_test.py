@@ -8,7 +8,6 @@ import glob
 import json
 import os
 import os.path as osp
-import pickle
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import sys
 import pytest
 import torch
 
+from mmps.evaluation import PREDICTION_KEYS, load_predictions
 from mmps.testing import get_tiny_synthetic_config
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -96,7 +96,7 @@ def test_train_logs_metrics_and_learns(trained):
 def test_test_tool_scores_and_dumps(trained, tmp_path):
     config, work_dir = trained
     checkpoint = osp.join(work_dir, 'epoch_3.pth')
-    preds = str(tmp_path / 'preds.pkl')
+    preds = str(tmp_path / 'preds.npz')
     show_dir = str(tmp_path / 'show')
     test_dir = str(tmp_path / 'test')
     run_tool(
@@ -117,8 +117,9 @@ def test_test_tool_scores_and_dumps(trained, tmp_path):
         metrics = json.load(f)
     for key in ('mmps/mAP', 'mmps/top1', 'mmps/g50/mAP', 'mmps/det_recall'):
         assert 0.0 <= metrics[key] <= 1.0
-    with open(preds, 'rb') as f:
-        records = pickle.load(f)
+    records = load_predictions(preds)
+    # predictions only: the ground truth comes from the dataset when scored
+    assert {key for r in records for key in r} == set(PREDICTION_KEYS)
     queries = [r for r in records if r['is_query']]
     assert len(queries) == 4
     assert len(records) - 4 == len(

@@ -1,21 +1,21 @@
 # Copyright (c) mmps contributors. All rights reserved.
 """Score saved predictions without the model.
 
-    python tools/analysis_tools/eval_search.py CONFIG PREDICTIONS.pkl \
+    python tools/analysis_tools/eval_search.py CONFIG PREDICTIONS.npz \
         [--cfg-options test_evaluator.gallery_sizes="[50,100,-1]"]
 
-PREDICTIONS.pkl is written by ``tools/test.py CONFIG CKPT --out``, or
+PREDICTIONS.npz is written by ``tools/test.py CONFIG CKPT --out``, or
 converted from another codebase (docs/predictions_format.md). The ground
 truth comes from the config's test dataset, the protocol from its
-``test_evaluator``.
+``test_evaluator``. Pickles are refused: loading one runs any code it holds.
 """
 import argparse
 
 from mmengine.config import Config, DictAction
-from mmengine.fileio import load
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
+from mmps.evaluation import load_predictions
 from mmps.evaluation.offline import dataset_ground_truth, merge_predictions
 from mmps.registry import DATASETS, METRICS
 from mmps.utils import register_all_modules
@@ -25,7 +25,13 @@ def parse_args():
     """Command line options."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config of the test data and metric')
-    parser.add_argument('predictions', help='the .pkl file of predictions')
+    parser.add_argument('predictions', help='the .npz file of predictions')
+    parser.add_argument(
+        '--allow-pickle',
+        action='store_true',
+        help='also read a .pkl file of predictions written by an older '
+        'mmps. Loading a pickle runs any code it holds: only for files you '
+        'wrote yourself')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -38,6 +44,8 @@ def parse_args():
 def main():
     """Load, merge, score and print."""
     args = parse_args()
+    predictions = load_predictions(
+        args.predictions, allow_pickle=args.allow_pickle)
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
@@ -45,8 +53,7 @@ def main():
     init_default_scope(cfg.get('default_scope', 'mmps'))
     MMLogger.get_instance('mmps', log_level='INFO')
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    records = merge_predictions(
-        dataset_ground_truth(dataset), load(args.predictions))
+    records = merge_predictions(dataset_ground_truth(dataset), predictions)
     evaluator = cfg.test_evaluator
     metric = METRICS.build(
         evaluator[0] if isinstance(evaluator, list) else evaluator)

@@ -2,28 +2,26 @@
 from typing import Dict, List, Sequence
 
 from mmengine.evaluator import BaseMetric
-from mmengine.fileio import dump
 from mmengine.logging import print_log
 
 from mmps.registry import METRICS
-from .person_search_metric import make_record
-
-#: Keys of a prediction record (see docs/predictions_format.md).
-PREDICTION_KEYS = ('img_path', 'is_query', 'query_index', 'cam_id', 'bboxes',
-                   'scores', 'embeddings')
+from ..predictions_io import save_predictions
+from .person_search_metric import GROUND_TRUTH_KEYS, make_record
 
 
 @METRICS.register_module()
 class DumpSearchResults(BaseMetric):
-    """Dump the raw predictions of a test run to a pickle file.
+    """Dump the raw predictions of a test run to an ``.npz`` file.
 
     One record per gallery image (its detections with scores and
-    embeddings) and per query (its box and embedding), in the format that
+    embeddings) and per query (its box and embedding): every field of
+    :func:`make_record` but the ground truth, in the format that
     ``tools/analysis_tools/eval_search.py`` scores again without the model
-    (documented in ``docs/predictions_format.md``).
+    (:mod:`mmps.evaluation.predictions_io`, documented in
+    ``docs/predictions_format.md``).
 
     Args:
-        out_file_path (str): The ``.pkl`` file to write.
+        out_file_path (str): The ``.npz`` file to write.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to 'cpu'.
     """
 
@@ -31,20 +29,25 @@ class DumpSearchResults(BaseMetric):
                  out_file_path: str,
                  collect_device: str = 'cpu') -> None:
         super().__init__(collect_device=collect_device)
-        if not out_file_path.endswith(('.pkl', '.pickle')):
-            raise ValueError(f'the output file must be a .pkl or .pickle '
-                             f'file, got {out_file_path!r}')
+        if not out_file_path.endswith('.npz'):
+            raise ValueError(f'predictions are written as .npz files '
+                             f'(docs/predictions_format.md), got '
+                             f'{out_file_path!r}')
         self.out_file_path = out_file_path
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Keep the predictions of a batch, without the ground truth."""
         for data_sample in data_samples:
             record = make_record(data_sample)
-            self.results.append({key: record[key] for key in PREDICTION_KEYS})
+            self.results.append({
+                key: value
+                for key, value in record.items()
+                if key not in GROUND_TRUTH_KEYS
+            })
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Write the records; no metric is computed."""
-        dump(results, self.out_file_path)
+        save_predictions(self.out_file_path, results)
         print_log(f'predictions of {len(results)} images and queries '
                   f'written to {self.out_file_path}')
         return {}

@@ -20,6 +20,19 @@ from .search_protocols import SearchSetting, build_settings
 
 #: Tolerance on the L2 norm of embeddings.
 NORM_TOLERANCE = 1e-3
+#: The arrays of a record and their shapes: ``N`` (the record's boxes) and
+#: ``G`` (its ground-truth boxes) are sizes within a record, ``D`` (the
+#: embedding size) is shared by all records.
+RECORD_ARRAYS = OrderedDict(
+    bboxes=('N', 4),
+    scores=('N', ),
+    embeddings=('N', 'D'),
+    gt_bboxes=('G', 4),
+    gt_person_ids=('G', ))
+#: The ground-truth arrays of a record (the rest are predictions).
+GROUND_TRUTH_KEYS = ('gt_bboxes', 'gt_person_ids')
+#: Arrays that hold integers (the others hold finite real numbers).
+INTEGER_ARRAYS = ('gt_person_ids', )
 #: CBGM settings and their defaults (SeqNet's CUHK-SYSU values; it uses
 #: ``k1=30, k2=4`` on PRW).
 CBGM_DEFAULTS = dict(k1=10, k2=3, overlap_iou=0.4)
@@ -37,6 +50,10 @@ def _to_numpy(value, dtype) -> np.ndarray:
 def make_record(data_sample: dict) -> dict:
     """What the metric keeps of one predicted sample (numpy, on the CPU).
 
+    The arrays keep the shapes the model gave them, for
+    :func:`check_records` to judge; only missing ground truth becomes empty
+    arrays.
+
     Args:
         data_sample (dict): A data sample, as a dict, with
             ``pred_instances`` (``bboxes``, ``scores``, ``embeddings``),
@@ -44,22 +61,22 @@ def make_record(data_sample: dict) -> dict:
             keys ``img_path``, ``is_query``, ``query_index``, ``cam_id``.
 
     Returns:
-        dict: The record; the format of ``tools/test.py --out`` files.
+        dict: The record: the fields of ``tools/test.py --out`` files (see
+        :mod:`mmps.evaluation.predictions_io`) and the ground truth,
+        :data:`GROUND_TRUTH_KEYS`.
     """
     pred = data_sample['pred_instances']
     gt = data_sample.get('gt_instances', {})
-    gt_boxes = gt.get('bboxes', np.zeros((0, 4)))
     return dict(
         img_path=data_sample['img_path'],
         is_query=bool(data_sample.get('is_query', False)),
         query_index=int(data_sample.get('query_index', -1)),
         cam_id=int(data_sample.get('cam_id', -1)),
-        bboxes=_to_numpy(pred['bboxes'], np.float32).reshape(-1, 4),
-        scores=_to_numpy(pred['scores'], np.float32).reshape(-1),
+        bboxes=_to_numpy(pred['bboxes'], np.float32),
+        scores=_to_numpy(pred['scores'], np.float32),
         embeddings=_to_numpy(pred['embeddings'], np.float32),
-        gt_bboxes=_to_numpy(gt_boxes, np.float32).reshape(-1, 4),
-        gt_person_ids=_to_numpy(gt.get('person_ids', np.zeros(0)),
-                                np.int64).reshape(-1))
+        gt_bboxes=_to_numpy(gt.get('bboxes', np.zeros((0, 4))), np.float32),
+        gt_person_ids=_to_numpy(gt.get('person_ids', np.zeros(0)), np.int64))
 
 
 @METRICS.register_module()
@@ -307,7 +324,22 @@ def split_records(results: List[dict]) -> Tuple[List[dict], List[dict]]:
 
 
 def check_records(gallery: List[dict], queries: List[dict]) -> None:
-    """Raise a clear error for records that cannot be scored."""
+    """Raise a clear error for records that cannot be scored.
+
+    Checked: gallery and queries are there, queries are numbered
+    ``0..Q-1``, and every array of :data:`RECORD_ARRAYS` is a numpy array of
+    its shape (one score and one embedding per box, one id per ground-truth
+    box, one embedding size for all), holds finite real numbers (integers
+    for :data:`INTEGER_ARRAYS`), and embeddings have unit L2 norm. A query
+    record holds exactly one box (the query) and its embedding.
+
+    Args:
+        gallery (list[dict]): Gallery records (see :func:`make_record`).
+        queries (list[dict]): Query records, in ``query_index`` order.
+
+    Raises:
+        ValueError: Naming the record (image, query index) and the field.
+    """
     if not gallery:
         raise ValueError('no gallery predictions to search: the test data '
                          'must hold the gallery images')
@@ -321,26 +353,62 @@ def check_records(gallery: List[dict], queries: List[dict]) -> None:
                          f'query_index 0..{len(queries) - 1}, got '
                          f'{indices[:10]}; missing query_index '
                          f'{missing[:10]}')
+    embedding_size: Dict[str, tuple] = {}
     for record in gallery + queries:
         where = record['img_path'] + (f' (query {record["query_index"]})'
                                       if record['is_query'] else '')
-        embeddings = record['embeddings']
-        if embeddings.ndim != 2 or len(embeddings) != len(record['bboxes']):
-            raise ValueError(f'{where}: expected one embedding per box, got '
-                             f'{embeddings.shape} for '
-                             f'{len(record["bboxes"])} boxes')
-        if not np.isfinite(embeddings).all():
-            raise ValueError(f'{where}: embeddings contain NaN or inf')
-        norms = np.linalg.norm(embeddings, axis=1)
+        sizes = dict(embedding_size)
+        for name, shape in RECORD_ARRAYS.items():
+            _check_array(record.get(name), name, shape, sizes, where)
+        embedding_size.setdefault(
+            'D', (sizes['D'][0], f'the embeddings of {where}'))
+        if record['is_query'] and sizes['N'][0] != 1:
+            raise ValueError(f'{where}: a query record holds exactly one box '
+                             f'and one embedding, got {sizes["N"][0]}')
+        norms = np.linalg.norm(record['embeddings'], axis=1)
         if len(norms) and np.abs(norms - 1).max() > NORM_TOLERANCE:
             raise ValueError(f'{where}: embeddings must have unit L2 norm, '
                              f'got norms in [{norms.min():.4f}, '
                              f'{norms.max():.4f}]')
-        if record['is_query'] and len(embeddings) == 0:
-            raise ValueError(f'{where}: a query needs its embedding')
-    dims = {r['embeddings'].shape[1] for r in gallery + queries}
-    if len(dims) > 1:
-        raise ValueError(f'embeddings of different sizes: {sorted(dims)}')
+
+
+def _check_array(array, name: str, shape: Tuple, sizes: Dict[str, tuple],
+                 where: str) -> None:
+    """Check one array of a record; add its sizes to ``sizes``.
+
+    Args:
+        array: The record's value.
+        name (str): Its field.
+        shape (tuple): Its shape: integers, or names of sizes.
+        sizes (dict[str, tuple]): Sizes known so far, each with the array
+            it comes from; the array's are added.
+        where (str): The record, for the errors.
+    """
+    expected = f'({", ".join(map(str, shape))}{"," * (len(shape) == 1)})'
+    if array is None:
+        raise ValueError(f'{where}: lacks {name}, shape {expected}')
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f'{where}: {name} must be a numpy array of shape '
+                         f'{expected}, got {type(array).__name__}')
+    integers = name in INTEGER_ARRAYS
+    if array.dtype.kind not in ('iu' if integers else 'fiu'):
+        raise ValueError(f'{where}: {name} must hold '
+                         f'{"integers" if integers else "real numbers"}, '
+                         f'got {array.dtype}')
+    if array.ndim != len(shape) or any(
+            isinstance(dim, int) and size != dim
+            for size, dim in zip(array.shape, shape)):
+        raise ValueError(f'{where}: {name} must have shape {expected}, got '
+                         f'{array.shape}')
+    for size, dim in zip(array.shape, shape):
+        if isinstance(dim, str):
+            known, source = sizes.setdefault(dim, (size, name))
+            if size != known:
+                raise ValueError(f'{where}: {name} has shape {array.shape}, '
+                                 f'expected {expected} with {dim} = {known} '
+                                 f'as in {source}')
+    if not np.isfinite(array).all():
+        raise ValueError(f'{where}: {name} contain NaN or inf')
 
 
 def threshold_detections(
@@ -359,7 +427,7 @@ def threshold_detections(
                              [np.zeros((0, 4), np.float32)]),
         embeddings=np.concatenate(
             [g['embeddings'][k] for g, k in zip(gallery, kept)] +
-            [np.zeros((0, dim), np.float32)]),
+            [np.zeros((0, dim), np.float32)]).astype(np.float32, copy=False),
         image_index=np.repeat(np.arange(len(gallery)), [len(k) for k in kept]),
         num_images=len(gallery)), kept
 

@@ -9,7 +9,7 @@ import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 
-from mmps.evaluation import PersonSearchMetric
+from mmps.evaluation import PersonSearchMetric, make_record
 from mmps.registry import METRICS
 from ..._fixtures import CUHK_TESTS, write_cuhk_sysu, write_cuhk_sysu_subset
 
@@ -274,20 +274,95 @@ def test_worst_queries_are_dumped(tmp_path):
     assert query['top'][0]['score'] == pytest.approx(0.9, abs=1e-6)
 
 
+def _predict(index, **arrays):
+    """Change the predictions of sample ``index``."""
+    return lambda s: s[index]['pred_instances'].update({
+        k:
+        torch.tensor(v, dtype=torch.float32)
+        for k, v in arrays.items()
+    })
+
+
+def _truth(index, **arrays):
+    """Change the ground truth of sample ``index``."""
+    return lambda s: s[index]['gt_instances'].update({
+        k: torch.tensor(v)
+        for k, v in arrays.items()
+    })
+
+
+NAN = float('nan')
+
+
 @pytest.mark.parametrize('change,message', [
     (lambda s: s[0]['pred_instances'].update(embeddings=_sims(0.1) * 2),
-     'unit L2 norm'),
-    (lambda s: s[0]['pred_instances'].update(
-        embeddings=torch.full((1, 2), float('nan'))), 'NaN'),
+     'a.jpg: embeddings must have unit L2 norm'),
+    (_predict(0, embeddings=[[NAN, NAN]]), 'a.jpg: embeddings contain NaN'),
     (lambda s: s[4].update(query_index=3),
      r'got \[3\]; missing query_index \[0, 1, 2\]'),
     (lambda s: s.pop(4), 'no query predictions'),
+    (_predict(1, scores=[NAN]), 'b.jpg: scores contain NaN'),
+    (_predict(1, scores=[float('inf')]), 'b.jpg: scores contain NaN or inf'),
+    (_predict(1, bboxes=[[10, 10, NAN, 50]]), 'b.jpg: bboxes contain NaN'),
+    (_predict(1, scores=[0.9, 0.9]),
+     r'b.jpg: scores has shape \(2,\), expected \(N,\) with N = 1 as in '
+     'bboxes'),
+    (_predict(1, scores=[[0.9]]),
+     r'b.jpg: scores must have shape \(N,\), got \(1, 1\)'),
+    (_predict(1, bboxes=[[10, 10, 30, 50, 0.9]]),
+     r'b.jpg: bboxes must have shape \(N, 4\), got \(1, 5\)'),
+    (_predict(1, bboxes=[10, 10, 30, 50]),
+     r'b.jpg: bboxes must have shape \(N, 4\), got \(4,\)'),
+    (_predict(1, embeddings=[[0.6, 0.8], [0.8, 0.6]]),
+     r'b.jpg: embeddings has shape \(2, 2\), expected \(N, D\) with N = 1'),
+    (_predict(1, embeddings=[[0.6, 0.0, 0.8]]),
+     r'b.jpg: embeddings has shape \(1, 3\), expected \(N, D\) with D = 2 '
+     'as in the embeddings of a.jpg'),
+    (_predict(4, embeddings=[[1, 0], [0, 1]]),
+     r'a.jpg \(query 0\): embeddings has shape \(2, 2\), expected \(N, D\)'
+     ' with N = 1 as in bboxes'),
+    (_predict(
+        4,
+        bboxes=[[0, 0, 20, 40]] * 2,
+        scores=[1, 1],
+        embeddings=[[1, 0], [0, 1]]),
+     r'a.jpg \(query 0\): a query record holds exactly one box and one '
+     'embedding, got 2'),
+    (_predict(
+        4, bboxes=np.zeros((0, 4)), scores=[], embeddings=np.zeros((0, 2))),
+     'a query record holds exactly one box and one embedding, got 0'),
+    (_predict(4, bboxes=[[0, 0, NAN, 40]
+                         ]), r'a.jpg \(query 0\): bboxes contain NaN'),
+    (_truth(2, bboxes=[[5, 5, 25, NAN]]), 'c.jpg: gt_bboxes contain NaN'),
+    (_truth(2, person_ids=[7, 8]),
+     r'c.jpg: gt_person_ids has shape \(2,\), expected \(G,\) with G = 1 '
+     'as in gt_bboxes'),
 ])
 def test_bad_predictions_raise(change, message):
     samples = _prw_samples()
     change(samples)
     with pytest.raises(ValueError, match=message):
         _evaluate(PersonSearchMetric(protocol='prw'), samples)
+
+
+@pytest.mark.parametrize('name,value,message', [
+    ('bboxes', [[0, 0, 20, 40]], 'a.jpg: bboxes must be a numpy array of '
+     r'shape \(N, 4\), got list'),
+    ('scores', np.array(['0.9']), 'a.jpg: scores must hold real numbers, '
+     'got <U3'),
+    ('gt_person_ids', np.array([7.5]), 'a.jpg: gt_person_ids must hold '
+     'integers, got float64'),
+    ('embeddings', None, r'a.jpg: lacks embeddings, shape \(N, D\)'),
+])
+def test_bad_record_types_raise(name, value, message):
+    """Records scored offline (eval_search.py) do not pass make_record."""
+    records = [make_record(s) for s in _prw_samples()]
+    if value is None:
+        del records[0][name]
+    else:
+        records[0][name] = value
+    with pytest.raises(ValueError, match=message):
+        PersonSearchMetric(protocol='prw').compute_metrics(records)
 
 
 def test_missing_gallery_image_raises(tmp_path):
