@@ -35,7 +35,8 @@ def parse_args():
     parser.add_argument(
         '--index',
         help='folder of a gallery index: loaded if it exists (images of the '
-        'gallery folder not in it are added), written otherwise')
+        'gallery folder not in it are added; an index that lists images '
+        'outside the gallery folder is refused), written otherwise')
     parser.add_argument('--top-k', type=int, default=10)
     parser.add_argument(
         '--score-thr',
@@ -53,19 +54,41 @@ def parse_args():
     return parser.parse_args()
 
 
+def load_index(path: str, gallery: str) -> GalleryIndex:
+    """Load a gallery index whose images all lie in the gallery folder.
+
+    The matches are drawn by reading their image files: an index that
+    lists files elsewhere (e.g. edited to name ``/etc/passwd`` or
+    ``../x.jpg``) would make the demo read them, so it is refused.
+    """
+    index = GalleryIndex.load(path)
+    outside = index.paths_outside(gallery)
+    if outside:
+        listing = '\n'.join(f'  {p}' for p in outside[:10])
+        more = f'\n  ... and {len(outside) - 10} more' \
+            if len(outside) > 10 else ''
+        raise SystemExit(
+            f'the gallery index {path} lists {len(outside)} images outside '
+            f'the gallery folder {gallery}; the demo reads the images of '
+            f'the matches, so it uses only an index of that folder. Pass '
+            f'the folder the index was built from, or another --index '
+            f'folder:\n{listing}{more}')
+    print_log(f'loaded {index} from {path}', logger='current')
+    return index
+
+
 def main():
     """Index the gallery (or load its index), search, print and draw."""
     args = parse_args()
+    index = None
+    if args.index and osp.isfile(osp.join(args.index, 'index.json')):
+        index = load_index(args.index, args.gallery)
     searcher = PersonSearcher(
         args.config,
         args.checkpoint,
         device=args.device,
         batch_size=args.batch_size,
         num_workers=args.num_workers)
-    index = None
-    if args.index and osp.isfile(osp.join(args.index, 'index.json')):
-        index = GalleryIndex.load(args.index)
-        print_log(f'loaded {index} from {args.index}', logger='current')
     grown = searcher.build_index(args.gallery, index=index)
     if args.index and (index is None or grown.num_images > index.num_images):
         grown.save(args.index)

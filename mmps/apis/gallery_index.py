@@ -1,16 +1,36 @@
 # Copyright (c) mmps contributors. All rights reserved.
+import hashlib
 import json
-import os
 import os.path as osp
+import zipfile
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
+
+from mmps.utils.atomic_write import atomic_write
 
 #: Version of the on-disk layout written by :meth:`GalleryIndex.save`.
 INDEX_FORMAT_VERSION = 1
 #: Names of the two files of a saved index, inside its folder.
 ARRAYS_FILE = 'arrays.npz'
 META_FILE = 'index.json'
+#: The arrays of ``arrays.npz`` with their dtype kind and number of dims.
+ARRAY_KINDS = dict(
+    bboxes=('f', 2),
+    scores=('f', 1),
+    embeddings=('f', 2),
+    image_index=('iu', 1),
+    image_shapes=('iu', 2))
+#: The fields of ``index.json`` with their JSON types.
+META_FIELDS = dict(
+    format_version=int,
+    fingerprint=str,
+    embedding_dim=int,
+    num_boxes=int,
+    image_paths=list,
+    skipped=dict)
+#: Largest accepted deviation of an embedding's norm from 1.
+NORM_TOLERANCE = 1e-3
 #: Queries ranked against the whole index at once (bounds the (Q, M) score
 #: matrix: 256 queries x 100,000 boxes is 100 MB of float32).
 QUERY_CHUNK = 256
@@ -99,6 +119,29 @@ class GalleryIndex:
                              f'{num_images}), got values in '
                              f'[{self.image_index.min()}, '
                              f'{self.image_index.max()}]')
+        if (self.image_shapes <= 0).any():
+            row = int(np.flatnonzero((self.image_shapes <= 0).any(1))[0])
+            raise ValueError(f'image {self.image_paths[row]} has the shape '
+                             f'{self.image_shapes[row].tolist()}; expected '
+                             'a positive height and width')
+        for name in ('bboxes', 'scores', 'embeddings'):
+            finite = np.isfinite(getattr(self, name))
+            finite = finite if finite.ndim == 1 else finite.all(axis=1)
+            if not finite.all():
+                row = int(np.flatnonzero(~finite)[0])
+                values = np.atleast_1d(getattr(self, name)[row])
+                shown = ', '.join(f'{v:g}' for v in values[:4])
+                raise ValueError(
+                    f'{name} of box {row} are not finite: [{shown}'
+                    f'{", ..." if len(values) > 4 else ""}] '
+                    f'({int((~np.isfinite(values)).sum())} not finite)')
+        deviation = np.abs(np.linalg.norm(self.embeddings, axis=1) - 1)
+        if (deviation > NORM_TOLERANCE).any():
+            row = int(np.argmax(deviation))
+            raise ValueError(
+                f'embedding of box {row} has the norm '
+                f'{np.linalg.norm(self.embeddings[row]):.6g}; embeddings '
+                f'must be unit-norm (within {NORM_TOLERANCE})')
         duplicates = len(self.image_paths) - len(set(self.image_paths))
         if duplicates:
             raise ValueError(f'{duplicates} image paths appear twice')
@@ -231,57 +274,159 @@ class GalleryIndex:
             sims[rows, :k] = np.take_along_axis(top_sims, order, axis=1)
         return indices, sims
 
+    def paths_outside(self, folder: str) -> List[str]:
+        """The image paths that do not lie inside ``folder``.
+
+        Paths are compared as normalised absolute paths (``..`` resolved
+        by name, links not followed), so ``folder/../x.jpg`` and
+        ``/etc/passwd`` lie outside ``folder``.
+
+        Args:
+            folder (str): The folder the index is expected to cover.
+
+        Returns:
+            list[str]: The paths outside, in the order of the index.
+        """
+        root = osp.abspath(folder)
+        return [
+            path for path in self.image_paths
+            if osp.commonpath([root, osp.abspath(path)]) != root
+        ]
+
     def save(self, path: str) -> None:
-        """Write the index to the folder ``path`` (created if missing)."""
-        os.makedirs(path, exist_ok=True)
-        np.savez(
-            osp.join(path, ARRAYS_FILE),
-            bboxes=self.bboxes,
-            scores=self.scores,
-            embeddings=self.embeddings,
-            image_index=self.image_index,
-            image_shapes=self.image_shapes)
+        """Write the index to the folder ``path`` (created if missing).
+
+        Each file is written to a temporary file in the folder and renamed
+        over the old one, so an interrupted save never leaves a truncated
+        file; ``index.json`` holds the SHA-256 of ``arrays.npz``, so a save
+        interrupted between the two renames is refused by :meth:`load`.
+        """
+        arrays_file = osp.join(path, ARRAYS_FILE)
+        with atomic_write(arrays_file) as file:
+            np.savez(
+                file,
+                bboxes=self.bboxes,
+                scores=self.scores,
+                embeddings=self.embeddings,
+                image_index=self.image_index,
+                image_shapes=self.image_shapes)
         meta = dict(
             format_version=INDEX_FORMAT_VERSION,
             fingerprint=self.fingerprint,
             embedding_dim=self.embedding_dim,
             num_boxes=len(self),
             image_paths=self.image_paths,
-            skipped=self.skipped)
-        with open(osp.join(path, META_FILE), 'w') as f:
-            json.dump(meta, f, indent=1)
+            skipped=self.skipped,
+            arrays_sha256=_sha256(arrays_file))
+        with atomic_write(osp.join(path, META_FILE)) as file:
+            file.write(json.dumps(meta, indent=1).encode('utf-8'))
 
     @classmethod
     def load(cls, path: str) -> 'GalleryIndex':
-        """Read an index written by :meth:`save`.
+        """Read an index written by :meth:`save`, checking every field.
 
         Raises:
             FileNotFoundError: If a file of the index is missing.
-            ValueError: If the files are not a valid index.
+            ValueError: If the files are not a valid index: not JSON or
+                not a readable npz, a field missing or of the wrong type,
+                arrays of the wrong dtype or shape, not finite, embeddings
+                not of unit norm, ``arrays.npz`` not the one ``index.json``
+                was saved with. The error names the file.
         """
-        files = [osp.join(path, name) for name in (ARRAYS_FILE, META_FILE)]
-        for file in files:
+        arrays_file, meta_file = (
+            osp.join(path, name) for name in (ARRAYS_FILE, META_FILE))
+        for file in (arrays_file, meta_file):
             if not osp.isfile(file):
                 raise FileNotFoundError(
                     f'{file} not found: a gallery index is a folder with '
                     f'{ARRAYS_FILE} and {META_FILE} (GalleryIndex.save)')
-        with open(files[1]) as f:
-            meta = json.load(f)
-        version = meta.get('format_version')
-        if version != INDEX_FORMAT_VERSION:
-            raise ValueError(f'{files[1]}: format_version {version!r}; this '
-                             f'mmps reads version {INDEX_FORMAT_VERSION}')
-        with np.load(files[0]) as arrays:
-            missing = {
-                'bboxes', 'scores', 'embeddings', 'image_index', 'image_shapes'
-            } - set(arrays.files)
-            if missing:
-                raise ValueError(f'{files[0]} lacks {sorted(missing)}')
+        meta = _read_meta(meta_file)
+        digest = meta.get('arrays_sha256')
+        if digest is not None and digest != _sha256(arrays_file):
+            raise ValueError(
+                f'{arrays_file} is not the file {meta_file} was saved with '
+                '(its SHA-256 differs): it was changed, or a save was '
+                'interrupted; rebuild the index')
+        arrays = _read_arrays(arrays_file)
+        try:
             index = cls(meta['image_paths'], arrays['image_shapes'],
                         arrays['bboxes'], arrays['scores'],
                         arrays['embeddings'], arrays['image_index'],
-                        meta['fingerprint'], meta.get('skipped'))
-        if len(index) != meta.get('num_boxes', len(index)):
-            raise ValueError(f'{files[1]} says {meta["num_boxes"]} boxes, '
-                             f'{files[0]} holds {len(index)}')
+                        meta['fingerprint'], meta['skipped'])
+        except ValueError as error:
+            raise ValueError(f'{path} is not a valid gallery index: '
+                             f'{error}') from error
+        for key, value in (('num_boxes', len(index)), ('embedding_dim',
+                                                       index.embedding_dim)):
+            if meta[key] != value:
+                raise ValueError(f'{meta_file} says {key} {meta[key]}, '
+                                 f'{arrays_file} holds {value}')
         return index
+
+
+def _sha256(file: str) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    hasher = hashlib.sha256()
+    with open(file, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def _read_meta(file: str) -> dict:
+    """The checked content of an ``index.json``."""
+    try:
+        with open(file, encoding='utf-8') as f:
+            meta = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f'{file} is not valid JSON: {error}') from error
+    if not isinstance(meta, dict):
+        raise ValueError(f'{file} must hold a JSON object, got '
+                         f'{type(meta).__name__}')
+    version = meta.get('format_version')
+    if version != INDEX_FORMAT_VERSION:
+        raise ValueError(f'{file}: format_version {version!r}; this mmps '
+                         f'reads version {INDEX_FORMAT_VERSION}')
+    for key, kind in META_FIELDS.items():
+        if key not in meta:
+            raise ValueError(f'{file} has no {key!r}')
+        if not isinstance(meta[key], kind) or isinstance(meta[key], bool):
+            raise ValueError(f'{file}: {key!r} must be a JSON '
+                             f'{kind.__name__}, got {meta[key]!r:.80}')
+    if not all(isinstance(p, str) for p in meta['image_paths']):
+        raise ValueError(f'{file}: image_paths must be strings')
+    if not all(isinstance(v, str) for v in meta['skipped'].values()):
+        raise ValueError(f'{file}: skipped must map paths to reasons '
+                         '(strings)')
+    if not isinstance(meta.get('arrays_sha256', ''), str):
+        raise ValueError(f'{file}: arrays_sha256 must be a string')
+    return meta
+
+
+def _read_arrays(file: str) -> Dict[str, np.ndarray]:
+    """The checked arrays of an ``arrays.npz`` (never unpickled)."""
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            arrays = {
+                name: npz[name]
+                for name in ARRAY_KINDS if name in npz.files
+            }
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+        # ValueError: an object array, which would need unpickling
+        raise ValueError(f'{file} is not a readable npz file of numeric '
+                         f'arrays: {error}') from error
+    missing = set(ARRAY_KINDS) - set(arrays)
+    if missing:
+        raise ValueError(f'{file} lacks {sorted(missing)}')
+    for name, (kinds, ndim) in ARRAY_KINDS.items():
+        array = arrays[name]
+        if array.dtype.kind not in kinds or array.ndim != ndim:
+            raise ValueError(
+                f'{file}: {name} must be a {ndim}-d array of '
+                f'{"floats" if kinds == "f" else "integers"}, got '
+                f'{array.ndim}-d {array.dtype}')
+    for name, columns in (('bboxes', 4), ('image_shapes', 2)):
+        if arrays[name].shape[1] != columns:
+            raise ValueError(f'{file}: {name} must have {columns} columns, '
+                             f'got shape {arrays[name].shape}')
+    return arrays

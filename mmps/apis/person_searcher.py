@@ -17,6 +17,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset
 
+from mmps.datasets.utils import check_boxes
 from mmps.registry import DATASETS, MODELS
 from .gallery_index import GalleryIndex, SearchMatch
 
@@ -312,11 +313,16 @@ class PersonSearcher:
             np.ndarray: Unit-norm embeddings, (Q, D) float32.
 
         Raises:
-            ValueError: If a box is empty or leaves its image, or the
-                numbers of images and boxes differ.
+            ValueError: If a box is not finite, empty or leaves its image,
+                or the numbers of images and boxes differ.
             OSError: If an image cannot be read.
         """
-        boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        boxes = np.asarray(boxes, dtype=np.float32)
+        if boxes.ndim == 1 and boxes.size in (0, 4):
+            boxes = boxes.reshape(-1, 4)
+        if boxes.ndim != 2 or boxes.shape[1] != 4:
+            raise ValueError('query boxes must be x1, y1, x2, y2 of shape '
+                             f'(Q, 4), got shape {boxes.shape}')
         if len(boxes) != len(images):
             raise ValueError(f'{len(images)} query images but {len(boxes)} '
                              'query boxes')
@@ -326,12 +332,8 @@ class PersonSearcher:
             image if isinstance(image, str) else f'query array {i}'
             for i, image in enumerate(images)
         ]
-        empty = np.flatnonzero((boxes[:, 2] <= boxes[:, 0])
-                               | (boxes[:, 3] <= boxes[:, 1]))
-        if len(empty):
-            raise ValueError(f'query box {boxes[empty[0]].tolist()} of '
-                             f'{names[empty[0]]} has zero size (expected '
-                             'x1 < x2 and y1 < y2)')
+        check_boxes(
+            boxes, 'query boxes', name_of=lambda i: f'box {i} of {names[i]}')
         results, failed = self._run(list(images), boxes=boxes)
         if failed:
             name, error = next(iter(failed.items()))

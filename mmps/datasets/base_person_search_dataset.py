@@ -1,12 +1,12 @@
 # Copyright (c) mmps contributors. All rights reserved.
 import os.path as osp
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmdet.datasets import BaseDetDataset
 
-from .utils import (check_dir, clip_boxes_to_image, make_instances,
-                    read_image_size)
+from .utils import (check_boxes, check_dir, clip_boxes_to_image,
+                    make_instances, read_image_sizes)
 
 
 class BasePersonSearchDataset(BaseDetDataset):
@@ -77,43 +77,70 @@ class BasePersonSearchDataset(BaseDetDataset):
         """Record the number of training identities in the metainfo."""
         self._metainfo['num_person_ids'] = int(num_person_ids)
 
+    def image_path(self, filename: str) -> str:
+        """The path of an image file name of the annotations."""
+        return osp.join(self.img_dir, filename)
+
+    def read_image_sizes(self,
+                         filenames: Sequence[str],
+                         where: str,
+                         declared: Optional[np.ndarray] = None) -> np.ndarray:
+        """Sizes of the images from their headers, checked all at once.
+
+        Args:
+            filenames (Sequence[str]): Image file names relative to
+                :attr:`img_dir`, N of them.
+            where (str): The annotation file that lists them, for errors.
+            declared (np.ndarray, optional): ``width, height`` given by the
+                annotations, (N, 2); <= 0 where not given.
+
+        Returns:
+            np.ndarray: ``width, height`` of each image as loaded, (N, 2).
+
+        Raises:
+            ValueError: Listing every image that is missing, unreadable or
+                not of its declared size.
+        """
+        return read_image_sizes([self.image_path(f) for f in filenames], where,
+                                declared)
+
     def make_data_info(self,
                        img_id: int,
                        filename: str,
                        boxes: np.ndarray,
                        person_ids: np.ndarray,
                        where: str,
+                       image_size: Tuple[int, int],
                        cam_id: Optional[int] = None,
                        query_index: Optional[int] = None,
-                       image_size: Optional[Tuple[int, int]] = None,
                        ignore_flags: Optional[np.ndarray] = None) -> dict:
         """One ``data_list`` entry; boxes are checked against the image.
 
         Args:
             img_id (int): Index of the entry.
             filename (str): Image file name relative to :attr:`img_dir`.
-            boxes (np.ndarray): ``x1, y1, x2, y2`` boxes, shape (N, 4).
+            boxes (np.ndarray): ``x1, y1, x2, y2`` boxes, shape (N, 4);
+                finite and with area, else a ValueError names the box.
             person_ids (np.ndarray): Person id of each box, shape (N, ).
             where (str): Annotation file of the boxes, for errors.
+            image_size (tuple[int, int]): ``(width, height)`` of the image,
+                from :meth:`read_image_sizes`.
             cam_id (int, optional): Camera of the image.
             query_index (int, optional): Index of the query, for the query
                 split.
-            image_size (tuple[int, int], optional): ``(width, height)`` of
-                the image where the annotation gives it; read from the
-                image's header otherwise.
             ignore_flags (np.ndarray, optional): 1 for boxes to ignore,
                 shape (N, ).
 
         Returns:
             dict: The entry.
         """
-        img_path = osp.join(self.img_dir, filename)
-        width, height = image_size or read_image_size(img_path)
+        width, height = (int(v) for v in image_size)
+        where = f'{where} ({filename})'
         boxes = clip_boxes_to_image(
-            np.asarray(boxes).reshape(-1, 4), width, height,
-            f'{where} ({filename})')
+            check_boxes(np.asarray(boxes).reshape(-1, 4), where), width,
+            height, where)
         data_info = dict(
-            img_path=img_path,
+            img_path=self.image_path(filename),
             img_id=img_id,
             width=width,
             height=height,

@@ -7,7 +7,7 @@ import numpy as np
 
 from mmps.registry import DATASETS
 from .base_person_search_dataset import BasePersonSearchDataset
-from .utils import check_file, contiguous_ids, xywh_to_xyxy
+from .utils import check_boxes, check_file, contiguous_ids
 
 #: ``person_id`` of an unlabeled person in the custom format.
 UNLABELED_ID = -1
@@ -20,8 +20,8 @@ class CocoPersonSearchFile:
     Attributes:
         path (str): The file.
         file_names (list[str]): Image file of each image, (I, ).
-        sizes (np.ndarray): ``width, height`` of each image, (I, 2); -1
-            where the file does not give it.
+        sizes (np.ndarray): ``width, height`` of each image as declared,
+            (I, 2); -1 where the file does not give it.
         cam_ids (np.ndarray): Camera of each image, (I, ); -1 where not
             given.
         box_image (np.ndarray): Image (row in ``file_names``) of each box,
@@ -48,14 +48,39 @@ class CocoPersonSearchFile:
 
 
 def _field(entry: dict, key: str, where: str, kind=None):
-    """``entry[key]``, or a KeyError that names the entry."""
+    """``entry[key]``, or a KeyError that names the entry.
+
+    With ``kind``, a value of another type is a TypeError; ``bool`` is not
+    taken for ``int`` (JSON's ``true`` is no identity or size).
+    """
     if not isinstance(entry, dict) or key not in entry:
         raise KeyError(f'{where} has no {key!r}')
     value = entry[key]
-    if kind is not None and not isinstance(value, kind):
+    if kind is not None and (not isinstance(value, kind)
+                             or isinstance(value, bool)):
         raise TypeError(f'{where}: {key!r} must be {kind.__name__}, got '
                         f'{value!r}')
     return value
+
+
+def _optional_ints(entries: List[dict], key: str, minimum: int, what: str,
+                   path: str) -> np.ndarray:
+    """An optional integer field of each entry, -1 where it is missing."""
+    values = np.full(len(entries), -1, dtype=np.int64)
+    for i, entry in enumerate(entries):
+        if key not in entry:
+            continue
+        value = _field(entry, key, f'{path}: {what}[{i}]', int)
+        if value < minimum:
+            raise ValueError(f'{path}: {what}[{i}].{key} is {value}; '
+                             f'expected an integer >= {minimum}')
+        values[i] = value
+    return values
+
+
+def _is_number(value) -> bool:
+    """Whether a JSON value is a number (``true`` and ``"1"`` are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _boxes(entries: List[dict], what: str, path: str) -> np.ndarray:
@@ -63,16 +88,13 @@ def _boxes(entries: List[dict], what: str, path: str) -> np.ndarray:
     boxes = np.zeros((len(entries), 4))
     for i, entry in enumerate(entries):
         bbox = _field(entry, 'bbox', f'{path}: {what}[{i}]')
-        if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
+        if not isinstance(bbox, list) or len(bbox) != 4 or \
+                not all(_is_number(v) for v in bbox):
             raise ValueError(f'{path}: {what}[{i}].bbox must be [x, y, w, '
-                             f'h], got {bbox!r}')
+                             f'h], four numbers, got {bbox!r}')
         boxes[i] = bbox
-    bad = np.flatnonzero((boxes[:, 2] <= 0) | (boxes[:, 3] <= 0))
-    if len(bad):
-        raise ValueError(f'{path}: {what}[{bad[0]}].bbox '
-                         f'{boxes[bad[0]].tolist()} has no area (expected '
-                         'width and height > 0)')
-    return xywh_to_xyxy(boxes)
+    return check_boxes(
+        boxes, path, layout='xywh', name_of=f'{what}[{{}}].bbox'.format)
 
 
 def _image_rows(image_ids: list, known: dict, what: str,
@@ -108,7 +130,8 @@ def load_coco_person_search(path: str) -> CocoPersonSearchFile:
             raise ValueError(f'{path} is not valid JSON: {error}') from error
     images = _field(content, 'images', path, list)
     annotations = _field(content, 'annotations', path, list)
-    queries = content.get('queries', [])
+    queries = _field(content, 'queries', path,
+                     list) if 'queries' in content else []
 
     image_ids = [
         _field(image, 'id', f'{path}: images[{i}]')
@@ -121,11 +144,10 @@ def load_coco_person_search(path: str) -> CocoPersonSearchFile:
         _field(image, 'file_name', f'{path}: images[{i}]', str)
         for i, image in enumerate(images)
     ]
-    sizes = np.array([[image.get('width', -1),
-                       image.get('height', -1)] for image in images],
-                     dtype=np.int64).reshape(-1, 2)
-    cam_ids = np.array([image.get('cam_id', -1) for image in images],
-                       dtype=np.int64)
+    widths = _optional_ints(images, 'width', 1, 'images', path)
+    heights = _optional_ints(images, 'height', 1, 'images', path)
+    sizes = np.stack([widths, heights], axis=1)
+    cam_ids = _optional_ints(images, 'cam_id', 0, 'images', path)
 
     def person_ids_of(entries, what):
         ids = [
@@ -201,6 +223,13 @@ class CocoPersonSearchDataset(BasePersonSearchDataset):
         """The checked content of ``ann_file``."""
         return load_coco_person_search(self.ann_file)
 
+    def _image_sizes(self, content: CocoPersonSearchFile,
+                     rows: np.ndarray) -> np.ndarray:
+        """Sizes of some images from their headers, checked all at once
+        against the sizes the file declares."""
+        return self.read_image_sizes([content.file_names[r] for r in rows],
+                                     content.path, content.sizes[rows])
+
     def _entries(self, content: CocoPersonSearchFile,
                  person_ids: np.ndarray) -> List[dict]:
         """One entry per image, with its boxes grouped by a stable sort."""
@@ -208,6 +237,7 @@ class CocoPersonSearchDataset(BasePersonSearchDataset):
         counts = np.bincount(
             content.box_image, minlength=len(content.file_names))
         starts = np.concatenate([[0], np.cumsum(counts)])
+        sizes = self._image_sizes(content, np.arange(len(content.file_names)))
         data_list = []
         for row, name in enumerate(content.file_names):
             boxes = order[starts[row]:starts[row + 1]]
@@ -218,8 +248,8 @@ class CocoPersonSearchDataset(BasePersonSearchDataset):
                     content.boxes[boxes],
                     person_ids[boxes],
                     content.path,
+                    sizes[row],
                     cam_id=self._cam_id(content, row),
-                    image_size=self._size(content, row),
                     ignore_flags=content.ignore_flags[boxes]))
         return data_list
 
@@ -227,11 +257,6 @@ class CocoPersonSearchDataset(BasePersonSearchDataset):
     def _cam_id(content: CocoPersonSearchFile, row: int) -> Optional[int]:
         cam_id = int(content.cam_ids[row])
         return cam_id if cam_id >= 0 else None
-
-    @staticmethod
-    def _size(content: CocoPersonSearchFile, row: int) -> Optional[tuple]:
-        width, height = (int(v) for v in content.sizes[row])
-        return (width, height) if width > 0 and height > 0 else None
 
     def load_train(self) -> List[dict]:
         """Training images; labeled ids mapped to ``0..L-1``."""
@@ -252,6 +277,7 @@ class CocoPersonSearchDataset(BasePersonSearchDataset):
         if len(content.query_person_ids) == 0:
             raise ValueError(f'{content.path} has no "queries": the query '
                              'split needs them')
+        sizes = self._image_sizes(content, content.query_image)
         return [
             self.make_data_info(
                 index,
@@ -259,8 +285,8 @@ class CocoPersonSearchDataset(BasePersonSearchDataset):
                 content.query_boxes[index][None],
                 content.query_person_ids[index:index + 1],
                 content.path,
+                sizes[index],
                 cam_id=self._cam_id(content, row),
-                query_index=index,
-                image_size=self._size(content, row))
+                query_index=index)
             for index, row in enumerate(content.query_image)
         ]

@@ -48,15 +48,16 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
                                        osp.join(self.data_root, TRAIN_FILE))
         self.set_num_person_ids(len(idnames))
         gallery = set(load_pool(self.data_root))
-        data_list = []
-        for name, boxes, ids in zip(images.names, images.boxes, person_ids):
-            if name in gallery:
-                continue
-            data_list.append(
-                self.make_data_info(
-                    len(data_list), name, boxes, ids,
-                    osp.join(self.data_root, IMAGES_FILE)))
-        return data_list
+        rows = [
+            i for i, name in enumerate(images.names) if name not in gallery
+        ]
+        where = osp.join(self.data_root, IMAGES_FILE)
+        sizes = self.read_image_sizes([images.names[i] for i in rows], where)
+        return [
+            self.make_data_info(img_id, images.names[i], images.boxes[i],
+                                person_ids[i], where, size)
+            for img_id, (i, size) in enumerate(zip(rows, sizes))
+        ]
 
     def load_gallery(self) -> List[dict]:
         """Pool images; query persons labeled from ``TestG50.mat``."""
@@ -67,32 +68,34 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
             images, image_names, raw_boxes, ids,
             osp.join(self.data_root, TEST_FILE.format(50)))
         image_index = {name: i for i, name in enumerate(images.names)}
-        data_list = []
-        for name in load_pool(self.data_root):
+        where = osp.join(self.data_root, IMAGES_FILE)
+        pool = load_pool(self.data_root)
+        for name in pool:
             if name not in image_index:
-                raise ValueError(
-                    f'gallery image {name!r} of the pool is missing from '
-                    f'{osp.join(self.data_root, IMAGES_FILE)}')
-            i = image_index[name]
-            data_list.append(
-                self.make_data_info(
-                    len(data_list), name, images.boxes[i], person_ids[i],
-                    osp.join(self.data_root, IMAGES_FILE)))
-        return data_list
+                raise ValueError(f'gallery image {name!r} of the pool is '
+                                 f'missing from {where}')
+        sizes = self.read_image_sizes(pool, where)
+        return [
+            self.make_data_info(img_id, name, images.boxes[image_index[name]],
+                                person_ids[image_index[name]], where, size)
+            for img_id, (name, size) in enumerate(zip(pool, sizes))
+        ]
 
     def load_query(self) -> List[dict]:
         """The 2900 queries of ``TestG50.mat``, each in a gallery image."""
         protocol = load_protocol(self.data_root, 50)
         path = osp.join(self.data_root, TEST_FILE.format(50))
         gallery = set(load_pool(self.data_root))
-        data_list = []
-        for index, (name, box, person_id) in enumerate(
-                zip(protocol.query_names, protocol.query_boxes,
-                    protocol.query_person_ids)):
+        for index, name in enumerate(protocol.query_names):
             if name not in gallery:
                 raise ValueError(f'{path}: query {index} is in image '
                                  f'{name!r}, which is not a gallery image '
                                  f'of the pool')
+        sizes = self.read_image_sizes(protocol.query_names, path)
+        data_list = []
+        for index, (name, box, person_id) in enumerate(
+                zip(protocol.query_names, protocol.query_boxes,
+                    protocol.query_person_ids)):
             data_list.append(
                 self.make_data_info(
                     index,
@@ -100,5 +103,6 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
                     box[None],
                     np.array([person_id]),
                     path,
+                    sizes[index],
                     query_index=index))
         return data_list

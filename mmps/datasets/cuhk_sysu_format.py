@@ -18,8 +18,8 @@ from typing import List, Tuple
 
 import numpy as np
 
-from .utils import (load_mat, mat_cell_strings, mat_str, mat_struct_items,
-                    match_boxes, xywh_to_xyxy)
+from .utils import (check_boxes, load_mat, mat_cell_strings, mat_str,
+                    mat_struct_items, match_boxes, xywh_to_xyxy)
 
 IMAGES_FILE = 'annotation/Images.mat'
 POOL_FILE = 'annotation/pool.mat'
@@ -40,7 +40,8 @@ class ImageBoxes:
     Attributes:
         names (list[str]): Image names, e.g. ``'s1.jpg'``.
         boxes (list[np.ndarray]): Boxes of each image, ``x1, y1, x2, y2``,
-            shape (n_i, 4), without the boxes of zero width or height.
+            shape (n_i, 4), without the boxes of zero or negative width or
+            height.
         raw_boxes (list[np.ndarray]): The same boxes as stored,
             ``x, y, w, h``, shape (n_i, 4), used to match other files.
     """
@@ -98,6 +99,20 @@ def _match_key(image_index: np.ndarray, raw_boxes: np.ndarray) -> np.ndarray:
                           axis=1)
 
 
+def is_sizeless(raw_boxes: np.ndarray) -> np.ndarray:
+    """Which ``x, y, w, h`` boxes have a zero or negative width or height.
+
+    ``Images.mat`` holds such boxes; the reference code drops them.
+
+    Args:
+        raw_boxes (np.ndarray): Boxes as stored, (N, 4).
+
+    Returns:
+        np.ndarray: (N, ) bool.
+    """
+    return (raw_boxes[:, 2] <= 0) | (raw_boxes[:, 3] <= 0)
+
+
 def _person_id(idname: str, where: str) -> int:
     """The number of an identity name such as ``'p123'``."""
     match = re.fullmatch(r'p?(\d+)', idname.strip())
@@ -115,7 +130,10 @@ def load_images(data_root: str) -> ImageBoxes:
 
     Returns:
         :obj:`ImageBoxes`: Names and boxes of all images; boxes of zero
-        width or height are dropped, as in the reference code.
+        (or negative) width or height are dropped, as in the reference code.
+
+    Raises:
+        ValueError: If a box is not finite.
     """
     path = osp.join(data_root, IMAGES_FILE)
     _, images = load_mat(path, ['Img'], 'CUHK-SYSU image annotation')
@@ -123,10 +141,17 @@ def load_images(data_root: str) -> ImageBoxes:
     for record in mat_struct_items(images):
         name = mat_str(record['imname'])
         raw = _box_rows(mat_struct_items(record['box']), 'idlocate')
-        raw = raw[(raw[:, 2] > 0) & (raw[:, 3] > 0)]
+        # NaN sizes are kept, for check_boxes to refuse them
+        kept = np.flatnonzero(~is_sizeless(raw))
+        raw = raw[kept]
         names.append(name)
         raw_boxes.append(raw)
-        boxes.append(xywh_to_xyxy(raw))
+        boxes.append(
+            check_boxes(
+                raw,
+                f'{path} ({name})',
+                layout='xywh',
+                name_of=lambda i, kept=kept: f'box {kept[i]}'))
     return ImageBoxes(names, boxes, raw_boxes)
 
 
@@ -198,13 +223,26 @@ def assign_person_ids(images: ImageBoxes, image_names: List[str],
         np.array([image_index[n] for n in image_names], dtype=np.int64),
         np.asarray(raw_boxes).reshape(-1, 4))
     found = match_boxes(keys, queries)
+    raw_boxes = np.asarray(raw_boxes).reshape(-1, 4)
+    # a labeled box without area (or with NaN) matches no box of
+    # Images.mat: it is the box that is wrong, not the labeling
+    broken = np.flatnonzero((found < 0) & (is_sizeless(raw_boxes)
+                                           | ~np.isfinite(raw_boxes).all(1)))
+    if len(broken):
+        first = int(broken[0])
+        raise ValueError(
+            f'{where}: person {int(person_ids[first])} in '
+            f'{image_names[first]!r} has the box x, y, w, h = '
+            f'{raw_boxes[first].tolist()}, which is not finite or has no '
+            f'area (expected w > 0 and h > 0; {IMAGES_FILE} drops such '
+            f'boxes); {len(broken)} labeled boxes are so')
     if (found < 0).any():
         first = int(np.flatnonzero(found < 0)[0])
         raise ValueError(
             f'{where}: {int((found < 0).sum())} appearances match no box of '
             f'{IMAGES_FILE}, e.g. person {int(person_ids[first])} in '
             f'{image_names[first]!r} at x, y, w, h = '
-            f'{np.asarray(raw_boxes)[first].tolist()}')
+            f'{raw_boxes[first].tolist()}')
     flat_ids = np.full(len(keys), -1, dtype=np.int64)
     flat_ids[found] = person_ids
     return np.split(flat_ids, np.cumsum(counts)[:-1])

@@ -120,6 +120,12 @@ class PRWDataset(BasePersonSearchDataset):
         """The annotation file of a frame."""
         return osp.join(self.data_root, 'annotations', f'{frame}.jpg.mat')
 
+    def _image_sizes(self, frames: List[str], split: str) -> np.ndarray:
+        """``width, height`` of the frames of ``frame_{split}.mat``."""
+        return self.read_image_sizes([f'{frame}.jpg' for frame in frames],
+                                     osp.join(self.data_root,
+                                              f'frame_{split}.mat'))
+
     def _load_frames(self, frames: List[str]) -> list:
         """Boxes and raw ids of each frame."""
         return [load_frame_boxes(self._annotation_path(f)) for f in frames]
@@ -132,8 +138,9 @@ class PRWDataset(BasePersonSearchDataset):
                                  [np.zeros(0, dtype=np.int64)])
         labeled_ids = np.unique(raw_ids[raw_ids >= 0])
         self.set_num_person_ids(len(labeled_ids))
+        sizes = self._image_sizes(frames, 'train')
         data_list = []
-        for frame, (boxes, ids) in zip(frames, annotations):
+        for frame, (boxes, ids), size in zip(frames, annotations, sizes):
             person_ids = contiguous_ids(ids, labeled_ids)
             data_list.append(
                 self.make_data_info(
@@ -142,14 +149,17 @@ class PRWDataset(BasePersonSearchDataset):
                     boxes,
                     person_ids,
                     self._annotation_path(frame),
+                    size,
                     cam_id=camera_of(frame)))
         return data_list
 
     def load_gallery(self) -> List[dict]:
         """Test frames with their raw ids (-1 for unlabeled persons)."""
         frames = self._frames('test')
+        sizes = self._image_sizes(frames, 'test')
         data_list = []
-        for frame, (boxes, ids) in zip(frames, self._load_frames(frames)):
+        for frame, (boxes, ids), size in zip(frames, self._load_frames(frames),
+                                             sizes):
             data_list.append(
                 self.make_data_info(
                     len(data_list),
@@ -157,6 +167,7 @@ class PRWDataset(BasePersonSearchDataset):
                     boxes,
                     np.where(ids < 0, -1, ids),
                     self._annotation_path(frame),
+                    size,
                     cam_id=camera_of(frame)))
         return data_list
 
@@ -164,13 +175,17 @@ class PRWDataset(BasePersonSearchDataset):
         """Queries of ``query_info.txt``, each in a test frame."""
         path = osp.join(self.data_root, 'query_info.txt')
         gallery = set(self._frames('test'))
-        data_list = []
-        for index, (person_id, box, frame) in enumerate(load_queries(path)):
+        queries = load_queries(path)
+        for index, (person_id, _, frame) in enumerate(queries):
             if frame not in gallery:
                 raise ValueError(f'{path}: query {index} (person '
                                  f'{person_id}) is in frame {frame!r}, '
                                  f'which is not a test frame of '
                                  f'frame_test.mat')
+        sizes = self.read_image_sizes(
+            [f'{frame}.jpg' for *_, frame in queries], path)
+        data_list = []
+        for index, (person_id, box, frame) in enumerate(queries):
             data_list.append(
                 self.make_data_info(
                     index,
@@ -178,6 +193,7 @@ class PRWDataset(BasePersonSearchDataset):
                     box[None],
                     np.array([person_id]),
                     path,
+                    sizes[index],
                     cam_id=camera_of(frame),
                     query_index=index))
         return data_list

@@ -1,10 +1,10 @@
 # Copyright (c) mmps contributors. All rights reserved.
 """Helpers shared by the person search dataset parsers."""
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image
+from PIL import ExifTags, Image
 from scipy.io import loadmat
 
 
@@ -82,8 +82,28 @@ def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
     return boxes
 
 
+#: EXIF orientations that turn an image by 90 degrees: decoded (by mmcv's
+#: cv2 and pillow backends alike), its width and height are swapped.
+TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)
+#: Bad images named in one error before the rest are only counted.
+MAX_LISTED = 10
+
+
+def _orientation(image: Image.Image) -> int:
+    """EXIF orientation (1-8) of an opened image, 1 if the header has none."""
+    exif_bytes = image.info.get('exif')
+    if not exif_bytes:
+        return 1
+    exif = Image.Exif()
+    exif.load(exif_bytes)
+    return int(exif.get(ExifTags.Base.Orientation, 1))
+
+
 def read_image_size(path: str) -> Tuple[int, int]:
-    """Width and height of an image from its header, without decoding it.
+    """Width and height of an image as loaded, from its header only.
+
+    The pixels are not decoded. An EXIF orientation that turns the image by
+    90 degrees swaps the two, as mmcv's image decoding does.
 
     Args:
         path (str): The image file.
@@ -94,9 +114,109 @@ def read_image_size(path: str) -> Tuple[int, int]:
     check_file(path, 'image')
     try:
         with Image.open(path) as image:
-            return image.size
+            width, height = image.size
+            if _orientation(image) in TRANSPOSING_ORIENTATIONS:
+                return height, width
+            return width, height
     except Exception as error:  # PIL raises several unrelated types
         raise ValueError(f'cannot read image {path}: {error}') from error
+
+
+def read_image_sizes(paths: Sequence[str],
+                     where: str,
+                     declared: Optional[np.ndarray] = None) -> np.ndarray:
+    """Sizes of many images from their headers, every bad image at once.
+
+    Args:
+        paths (Sequence[str]): The image files, N of them.
+        where (str): The annotation file that lists them, for the error.
+        declared (np.ndarray, optional): ``width, height`` the annotations
+            give, (N, 2); a value <= 0 is not given and not checked.
+
+    Returns:
+        np.ndarray: ``width, height`` of each image as loaded, (N, 2) int64.
+
+    Raises:
+        ValueError: Naming each image (up to :data:`MAX_LISTED`, the others
+            counted) that is missing, cannot be read, or whose size differs
+            from the declared one.
+    """
+    sizes = np.zeros((len(paths), 2), dtype=np.int64)
+    problems = []
+    for i, path in enumerate(paths):
+        try:
+            sizes[i] = read_image_size(path)
+        except (FileNotFoundError, ValueError) as error:
+            problems.append(str(error))
+            continue
+        if declared is None:
+            continue
+        given = declared[i] > 0
+        if (declared[i][given] != sizes[i][given]).any():
+            width, height = (
+                str(int(v)) if v > 0 else '?' for v in declared[i])
+            problems.append(
+                f'{path} is {sizes[i, 0]}x{sizes[i, 1]} as loaded (width x '
+                f'height, EXIF orientation applied) but declared '
+                f'{width}x{height}')
+    if problems:
+        listing = '\n'.join(f'  {problem}'
+                            for problem in problems[:MAX_LISTED])
+        more = len(problems) - MAX_LISTED
+        if more > 0:
+            listing += f'\n  ... and {more} more'
+        raise ValueError(f'{where}: {len(problems)} of {len(paths)} images '
+                         f'are missing, unreadable or not of their declared '
+                         f'size:\n{listing}')
+    return sizes
+
+
+def check_boxes(boxes: np.ndarray,
+                where: str,
+                layout: str = 'xyxy',
+                name_of: Callable[[int], str] = 'box {}'.format) -> np.ndarray:
+    """Refuse boxes that are not finite or have no area.
+
+    Such boxes make no sense as annotations and stop mmcv's RoIAlign with an
+    internal assertion; every reader of boxes (dataset loaders, the
+    annotation transform, the search API) checks them here.
+
+    Args:
+        boxes (np.ndarray): Boxes, (N, 4).
+        where (str): The file or record they come from, for the error.
+        layout (str): ``'xyxy'`` (``x1, y1, x2, y2``) or ``'xywh'``
+            (``x, y, w, h``, COCO's). Defaults to ``'xyxy'``.
+        name_of (Callable[[int], str]): Names box ``i`` in the error.
+            Defaults to ``'box {i}'``.
+
+    Returns:
+        np.ndarray: The boxes as ``x1, y1, x2, y2``, (N, 4) float64.
+
+    Raises:
+        ValueError: Naming the first bad box and counting the others.
+    """
+    if layout not in ('xyxy', 'xywh'):
+        raise ValueError(f"layout must be 'xyxy' or 'xywh', got {layout!r}")
+    given = np.asarray(boxes, dtype=np.float64)
+    if given.ndim != 2 or given.shape[1] != 4:
+        raise ValueError(f'{where}: boxes must be of shape (N, 4), got '
+                         f'{given.shape}')
+    xyxy = xywh_to_xyxy(given) if layout == 'xywh' else given
+    finite = np.isfinite(given).all(axis=1)
+    # compared after the conversion: x + w may equal x in floating point
+    empty = (xyxy[:, 2] <= xyxy[:, 0]) | (xyxy[:, 3] <= xyxy[:, 1])
+    bad = np.flatnonzero(~finite | empty)
+    if len(bad) == 0:
+        return xyxy
+    first = int(bad[0])
+    names = 'x1, y1, x2, y2' if layout == 'xyxy' else 'x, y, w, h'
+    expected = ('x1 < x2 and y1 < y2'
+                if layout == 'xyxy' else 'w > 0 and h > 0')
+    problem = 'is not finite' if not finite[first] else 'has no area'
+    more = f' ({len(bad) - 1} more bad boxes)' if len(bad) > 1 else ''
+    raise ValueError(f'{where}: {name_of(first)} {given[first].tolist()} '
+                     f'({names}) {problem}; expected finite numbers with '
+                     f'{expected}{more}')
 
 
 def clip_boxes_to_image(boxes: np.ndarray, width: int, height: int,

@@ -138,3 +138,186 @@ def test_bad_indexes_are_refused(tmp_path):
     meta_file.write_text(json.dumps(meta))
     with pytest.raises(ValueError, match='format_version 7'):
         GalleryIndex.load(str(tmp_path / 'idx'))
+
+
+def _saved(tmp_path, **kwargs):
+    folder = tmp_path / 'idx'
+    random_index(**kwargs).save(str(folder))
+    return folder
+
+
+def _edit_meta(folder, edit):
+    meta_file = folder / 'index.json'
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps(edit(meta)))
+
+
+@pytest.mark.parametrize('text,message', [
+    ('{"format_version": 1, ', r'index.json is not valid JSON'),
+    ('[1, 2]', r'index.json must hold a JSON object, got list'),
+    (b'\xff\xfe'.decode('latin-1'), r'index.json is not valid JSON'),
+])
+def test_index_json_that_is_not_an_object_is_refused(tmp_path, text, message):
+    folder = _saved(tmp_path)
+    (folder / 'index.json').write_text(text, encoding='latin-1')
+    with pytest.raises(ValueError, match=message):
+        GalleryIndex.load(str(folder))
+
+
+@pytest.mark.parametrize('key,value,message', [
+    ('image_paths', None, r"index.json has no 'image_paths'"),
+    ('fingerprint', None, r"index.json has no 'fingerprint'"),
+    ('skipped', None, r"index.json has no 'skipped'"),
+    ('image_paths', 'img0.jpg', r"'image_paths' must be a JSON list"),
+    ('image_paths', [0, 1, 2, 3, 4], r'image_paths must be strings'),
+    ('fingerprint', 7, r"'fingerprint' must be a JSON str, got 7"),
+    ('num_boxes', '14', r"'num_boxes' must be a JSON int"),
+    ('num_boxes', True, r"'num_boxes' must be a JSON int"),
+    ('num_boxes', 13, r'index.json says num_boxes 13, .*arrays.npz holds 14'),
+    ('embedding_dim', 9, r'says embedding_dim 9, .* holds 8'),
+    ('skipped', {
+        'a.jpg': 1
+    }, r'skipped must map paths to reasons'),
+    ('image_paths', ['img0.jpg'] * 5, r'is not a valid gallery index: 4 '
+     r'image paths appear twice'),
+    ('image_paths', ['img0.jpg'], r'is not a valid gallery index: 5 image '
+     r'shapes for 1 images'),
+])
+def test_damaged_index_json_is_a_clear_error(tmp_path, key, value, message):
+    folder = _saved(tmp_path)
+
+    def edit(meta):
+        if value is None:
+            del meta[key]
+        else:
+            meta[key] = value
+        return meta
+
+    _edit_meta(folder, edit)
+    with pytest.raises(ValueError, match=message):
+        GalleryIndex.load(str(folder))
+
+
+def _write_arrays(folder, **changes):
+    """Replace arrays of a saved index; index.json is updated to match, as
+    by someone who made the files on purpose."""
+    import hashlib
+    with np.load(folder / 'arrays.npz') as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays.update(changes)
+    np.savez(folder / 'arrays.npz', **{
+        k: v
+        for k, v in arrays.items() if v is not None
+    })
+    digest = hashlib.sha256((folder / 'arrays.npz').read_bytes()).hexdigest()
+    _edit_meta(folder, lambda meta: {**meta, 'arrays_sha256': digest})
+
+
+@pytest.mark.parametrize('name,damage,message', [
+    ('embeddings', lambda a: np.where(np.arange(8) == 2, np.nan, a),
+     r'embeddings of box 0 are not finite'),
+    ('embeddings', lambda a: a * 1.01, r'embedding of box \d+ has the norm '
+     r'1.01; embeddings must be unit-norm'),
+    ('bboxes', lambda a: np.concatenate([a[:3], [[np.inf, 0, 5, 5]], a[4:]]),
+     r'bboxes of box 3 are not finite'),
+    ('scores', lambda a: np.full_like(a, np.nan),
+     r'scores of box 0 are not finite'),
+    ('image_shapes', lambda a: -a, r'image img0.jpg has the shape '
+     r'\[-120, -100\]; expected a positive height and width'),
+    ('bboxes', lambda a: a.reshape(-1, 2), r'bboxes must have 4 columns, '
+     r'got shape \(28, 2\)'),
+    ('bboxes', lambda a: a.astype(str), r'bboxes must be a 2-d array of '
+     r'floats, got 2-d <U'),
+    ('image_index', lambda a: a.astype(np.float64),
+     r'image_index must be a 1-d array of integers'),
+    ('embeddings', lambda a: a.astype(object),
+     r'arrays.npz is not a readable npz file of numeric arrays'),
+    ('scores', lambda a: None, r"arrays.npz lacks \['scores'\]"),
+])
+def test_damaged_arrays_are_refused(tmp_path, name, damage, message):
+    folder = _saved(tmp_path)
+    with np.load(folder / 'arrays.npz') as npz:
+        array = npz[name]
+    _write_arrays(folder, **{name: damage(array)})
+    with pytest.raises(ValueError, match=message):
+        GalleryIndex.load(str(folder))
+
+
+def test_arrays_not_saved_with_the_index_json_are_refused(tmp_path):
+    folder = _saved(tmp_path)
+    other = _saved(tmp_path / 'other', seed=5)
+    # same shapes, other detections: would pass every count
+    (folder / 'arrays.npz').write_bytes((other / 'arrays.npz').read_bytes())
+    with pytest.raises(ValueError, match='SHA-256 differs'):
+        GalleryIndex.load(str(folder))
+    (folder / 'arrays.npz').write_bytes(b'not a zip file')
+    with pytest.raises(ValueError, match='SHA-256 differs'):
+        GalleryIndex.load(str(folder))
+    _edit_meta(
+        folder, lambda meta: {
+            k: v
+            for k, v in meta.items() if k != 'arrays_sha256'
+        })
+    with pytest.raises(ValueError, match='arrays.npz is not a readable npz'):
+        GalleryIndex.load(str(folder))
+
+
+def test_an_interrupted_save_never_leaves_a_half_written_index(
+        tmp_path, monkeypatch):
+    import mmps.apis.gallery_index as module
+    folder = _saved(tmp_path)
+    old = GalleryIndex.load(str(folder))
+    new = random_index(seed=9)
+
+    def disk_full(file, **arrays):
+        handle = open(file, 'wb') if isinstance(file, str) else file
+        handle.write(b'PK\x03\x04 the first bytes')
+        raise OSError('No space left on device')
+
+    # dies while writing the arrays: the old index is intact
+    with monkeypatch.context() as patch:
+        patch.setattr(module.np, 'savez', disk_full)
+        with pytest.raises(OSError, match='No space'):
+            new.save(str(folder))
+    assert sorted(p.name
+                  for p in folder.iterdir()) == ['arrays.npz', 'index.json']
+    again = GalleryIndex.load(str(folder))
+    assert again.embeddings.tobytes() == old.embeddings.tobytes()
+
+    # dies between the arrays and index.json: refused, not mixed
+    class BrokenJson:
+
+        @staticmethod
+        def dumps(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        dump = dumps
+
+    with monkeypatch.context() as patch:
+        patch.setattr(module, 'json', BrokenJson)
+        with pytest.raises(KeyboardInterrupt):
+            new.save(str(folder))
+    assert sorted(p.name
+                  for p in folder.iterdir()) == ['arrays.npz', 'index.json']
+    with pytest.raises(ValueError, match='a save was interrupted'):
+        GalleryIndex.load(str(folder))
+    new.save(str(folder))
+    loaded = GalleryIndex.load(str(folder))
+    assert loaded.embeddings.tobytes() == new.embeddings.tobytes()
+
+
+def test_paths_outside_a_folder(tmp_path):
+    gallery = tmp_path / 'gallery'
+    inside = [str(gallery / 'a.jpg'), str(gallery / 'sub' / 'b.jpg')]
+    outside = [
+        '/etc/passwd',
+        str(gallery / '..' / 'x.jpg'),
+        str(tmp_path / 'gallery2' / 'c.jpg')
+    ]
+    index = random_index()
+    index = GalleryIndex(inside[:1] + outside + inside[1:], index.image_shapes,
+                         index.bboxes, index.scores, index.embeddings,
+                         index.image_index, 'x')
+    assert index.paths_outside(str(gallery)) == outside
+    assert index.paths_outside(str(gallery) + '/') == outside
+    assert index.paths_outside(str(tmp_path)) == ['/etc/passwd']

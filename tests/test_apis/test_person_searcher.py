@@ -121,7 +121,8 @@ def test_bad_queries_and_indexes_are_refused(setup, tmp_path):
     _, searcher, images, index = setup
     with pytest.raises(ValueError, match='leaves its image .* width 96'):
         searcher.search(images[0], [50, 10, 120, 60], index)
-    with pytest.raises(ValueError, match='has zero size'):
+    with pytest.raises(
+            ValueError, match=r'box 0 of .* \(x1, y1, x2, y2\) has no area'):
         searcher.search(images[0], [50, 10, 50, 60], index)
     with pytest.raises(OSError, match='cannot read the query image'):
         searcher.search(str(tmp_path / 'missing.jpg'), [1, 1, 5, 5], index)
@@ -132,3 +133,20 @@ def test_bad_queries_and_indexes_are_refused(setup, tmp_path):
         searcher.search(images[0], [20, 8, 44, 60], other)
     with pytest.raises(FileNotFoundError, match='gallery folder'):
         searcher.build_index(str(tmp_path / 'nowhere'))
+
+
+@pytest.mark.parametrize('box', [[np.nan, 10, 40, 60], [20, 10, 40, np.inf]])
+def test_query_boxes_that_are_not_finite_are_refused(setup, box):
+    # they would reach mmcv's RoIAlign and stop in its internal assertion
+    _, searcher, images, index = setup
+    with pytest.raises(
+            ValueError,
+            match=r'query boxes: box 1 of .*\.jpg \[.*\] '
+            r'\(x1, y1, x2, y2\) is not finite'):
+        searcher.embed_queries(images[:2], np.array([[20, 8, 44, 60], box]))
+    with pytest.raises(ValueError, match=r'box 0 of .* is not finite'):
+        searcher.search(images[0], box, index)
+    with pytest.raises(
+            ValueError, match=r'of shape \(Q, 4\), got shape '
+            r'\(5,\)'):
+        searcher.search(images[0], [1, 2, 3, 4, 5], index)

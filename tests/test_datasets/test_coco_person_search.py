@@ -105,8 +105,8 @@ def test_scored_with_the_prw_protocol(tmp_path):
     assert settings[0].ground_truth.image_index.tolist() == [1]
 
 
-def _broken(**changes):
-    content = copy.deepcopy(TRAIN)
+def _broken(original=TRAIN, **changes):
+    content = copy.deepcopy(original)
     for path, value in changes.items():
         section, index, key = path.split('__')
         content[section][int(index)][key] = value
@@ -119,7 +119,8 @@ def _broken(**changes):
     (_broken(annotations__1__image_id=99), ValueError,
      r'annotations\[1\] refers to image_id 99'),
     (_broken(annotations__2__bbox=[1, 1, 0, 5]), ValueError,
-     r'annotations\[2\].bbox \[1.0, 1.0, 0.0, 5.0\] has no area'),
+     r'annotations\[2\].bbox \[1.0, 1.0, 0.0, 5.0\] \(x, y, w, h\) '
+     'has no area'),
     (_broken(annotations__3__person_id=-2), ValueError,
      r'annotations\[3\].person_id is -2'),
     (_broken(annotations__4__bbox=[100, 100, 5, 5]), ValueError,
@@ -129,6 +130,67 @@ def _broken(**changes):
 def test_bad_files_are_refused(tmp_path, content, error, message):
     write_tree(tmp_path, train=content)
     with pytest.raises(error, match=message):
+        build(tmp_path, 'train')
+
+
+@pytest.mark.parametrize(
+    'content,error,message',
+    [
+        # JSON's NaN and Infinity would reach mmcv's RoIAlign
+        (_broken(annotations__0__bbox=[float('nan'), 2, 10, 20]), ValueError,
+         r'train.json: annotations\[0\].bbox \[nan, 2.0, 10.0, 20.0\] '
+         r'\(x, y, w, h\) is not finite'),
+        (_broken(annotations__2__bbox=[30, 5, float('inf'), 30]), ValueError,
+         r'annotations\[2\].bbox .* is not finite'),
+        (_broken(annotations__1__bbox=['5', '5', '10', '30']), ValueError,
+         r"annotations\[1\].bbox must be \[x, y, w, h\], four numbers, got "
+         r"\['5'"),
+        (_broken(annotations__1__bbox=[True, 5, 10, 30]), ValueError,
+         r'annotations\[1\].bbox must be .* four numbers'),
+        (_broken(annotations__1__person_id=True), TypeError,
+         r"train.json: annotations\[1\]: 'person_id' must be int, got True"),
+        (_broken(images__0__width='eighty'), TypeError,
+         r"train.json: images\[0\]: 'width' must be int, got 'eighty'"),
+        (_broken(images__0__height='60'), TypeError,
+         r"train.json: images\[0\]: 'height' must be int, got '60'"),
+        (_broken(images__0__width=0), ValueError,
+         r'train.json: images\[0\].width is 0; expected an integer >= 1'),
+        (_broken(images__0__cam_id=True), TypeError,
+         r"images\[0\]: 'cam_id' must be int"),
+        ({
+            **TRAIN, 'queries': {}
+        }, TypeError, r"train.json: 'queries' must be list"),
+    ])
+def test_bad_values_are_refused(tmp_path, content, error, message):
+    write_tree(tmp_path, train=content)
+    with pytest.raises(error, match=message):
+        build(tmp_path, 'train')
+
+
+def test_declared_sizes_are_checked_against_the_images(tmp_path):
+    # a.jpg is 80 x 60: declared 100 wide, its boxes were not clipped to it
+    write_tree(tmp_path, train=_broken(images__0__width=100))
+    with pytest.raises(
+            ValueError,
+            match=r'(?s)train.json: 1 of 2 images .*a.jpg is 80x60 as '
+            r'loaded .* but declared 100x60'):
+        build(tmp_path, 'train')
+    # every bad image in one error: a missing one, a corrupt one
+    write_tree(
+        tmp_path,
+        test=_broken(TEST, images__0__width=81, images__0__height=60))
+    (tmp_path / 'images' / 'd.jpg').write_bytes(b'\xff\xd8 truncated')
+    with pytest.raises(ValueError) as error:
+        build(tmp_path, 'gallery')
+    message = str(error.value)
+    assert '2 of 2 images' in message
+    assert 'c.jpg is 80x60 as loaded' in message
+    assert 'cannot read image' in message and 'd.jpg' in message
+    # the query split checks the images of its queries
+    with pytest.raises(ValueError, match='1 of 1 images'):
+        build(tmp_path, 'query')
+    (tmp_path / 'images' / 'sub' / 'b.jpg').unlink()
+    with pytest.raises(ValueError, match=r'image not found: .*sub/b.jpg'):
         build(tmp_path, 'train')
 
 

@@ -7,7 +7,7 @@ import pytest
 from scipy.io import savemat
 
 from mmps.datasets import CUHKSYSUDataset
-from .._fixtures import CUHK_TRAIN, build_split, write_cuhk_sysu
+from .._fixtures import CUHK_IMAGES, CUHK_TRAIN, build_split, write_cuhk_sysu
 
 
 def _load(root, split, **kwargs):
@@ -118,3 +118,63 @@ def test_box_outside_the_image_is_an_error(tmp_path):
 def test_wrong_split_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="split must be one of.*'test'"):
         _load(tmp_path, 'test')
+
+
+def _labeled_box_tree(root, box):
+    """s1.jpg holds one box, labeled p1 in Train.mat."""
+    images = {
+        's1.jpg': [box],
+        's2.jpg': [(5, 5, 10, 30)],
+        's4.jpg': [(3, 4, 11, 22)]
+    }
+    train = {'p1': [('s1.jpg', box), ('s2.jpg', (5, 5, 10, 30))]}
+    return write_cuhk_sysu(
+        root, images=images, train=train, tests=[], pool=['s4.jpg'])
+
+
+@pytest.mark.parametrize(
+    'box,message',
+    [
+        # wholly outside the 80 x 60 image
+        ((100, 2, 10, 20), r'Images.mat \(s1.jpg\): box \[100.0, 2.0, 110.0, '
+         r'22.0\] \(x1, y1, x2, y2\) lies outside its 80x60 image'),
+        # pointing out of the image: a negative width has no area
+        ((30, 2, -40, 20),
+         r"Train.mat: person 0 in 's1.jpg' has the box x, y, "
+         r'w, h = \[30.0, 2.0, -40.0, 20.0\], which is not finite or has no '
+         r'area \(expected w > 0 and h > 0'),
+    ])
+def test_labeled_box_outside_its_image_is_reported_as_such(
+        tmp_path, box, message):
+    root = _labeled_box_tree(tmp_path, box)
+    with pytest.raises(ValueError, match=message) as error:
+        _load(root, 'train')
+    assert 'match no box' not in str(error.value)
+
+
+@pytest.mark.parametrize('box,split', [((np.nan, 2, 10, 20), 'train'),
+                                       ((1, 2, np.nan, 20), 'train'),
+                                       ((np.nan, 4, 11, 22), 'gallery')])
+def test_boxes_that_are_not_finite_are_refused(tmp_path, box, split):
+    images = dict(CUHK_IMAGES)
+    name = 's1.jpg' if split == 'train' else 's4.jpg'
+    images[name] = images[name] + [box]
+    # named by its row in the file (s1.jpg's zero-width box counts)
+    row = len(images[name]) - 1
+    root = write_cuhk_sysu(tmp_path, images=images)
+    with pytest.raises(
+            ValueError,
+            match=rf'Images.mat \({name}\): box {row} .* \(x, y, w, h\) '
+            'is not finite'):
+        _load(root, split)
+
+
+def test_every_missing_image_is_listed_at_once(tmp_path):
+    root = write_cuhk_sysu(tmp_path)
+    for name in ('s1.jpg', 's3.jpg'):
+        os.remove(osp.join(root, 'Image', 'SSM', name))
+    with pytest.raises(
+            ValueError,
+            match=r'(?s)Images.mat: 2 of 3 images are missing.*'
+            r'image not found: .*s1.jpg.*image not found: .*s3.jpg'):
+        _load(root, 'train')

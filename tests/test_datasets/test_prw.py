@@ -1,4 +1,5 @@
 # Copyright (c) mmps contributors. All rights reserved.
+import os
 import os.path as osp
 
 import numpy as np
@@ -95,3 +96,37 @@ def test_camera_of():
     assert camera_of('frames/c6s1_000001.jpg') == 6
     with pytest.raises(ValueError, match='x3s2'):
         camera_of('x3s2_000001')
+
+
+def test_boxes_that_are_not_finite_or_empty_are_named(tmp_path):
+    frames = dict(PRW_FRAMES)
+    frames['c2s1_000002'] = ('anno_file', [[2, 5, 5, 10, 30],
+                                           [932, np.nan, 8, 12, 30.5]])
+    root = write_prw(tmp_path / 'nan', frames=frames)
+    with pytest.raises(
+            ValueError,
+            match=r'c2s1_000002.jpg.mat \(c2s1_000002.jpg\): box 1 '
+            r'\[nan, 8.0, nan, 38.5\] \(x1, y1, x2, y2\) is not finite'):
+        _load(root, 'train')
+    frames['c2s1_000002'] = ('anno_file', [[2, 5, 5, -10, 30]])
+    root = write_prw(tmp_path / 'empty', frames=frames)
+    with pytest.raises(ValueError, match=r'box 0 .* has no area'):
+        _load(root, 'train')
+    root = write_prw(
+        tmp_path / 'query', queries='605 1 2 nan 20 c3s2_000003\r\n')
+    with pytest.raises(
+            ValueError,
+            match=r'query_info.txt \(c3s2_000003.jpg\): box 0 .* '
+            'is not finite'):
+        _load(root, 'query')
+
+
+def test_every_missing_frame_is_listed_at_once(tmp_path):
+    root = write_prw(tmp_path)
+    for frame in ('c3s2_000003', 'c6s2_000004'):
+        os.remove(osp.join(root, 'frames', f'{frame}.jpg'))
+    with pytest.raises(
+            ValueError,
+            match=r'(?s)frame_test.mat: 2 of 2 images are missing.*'
+            r'c3s2_000003.jpg.*c6s2_000004.jpg'):
+        _load(root, 'gallery')

@@ -3,6 +3,7 @@ import numpy as np
 from mmdet.datasets.transforms import LoadAnnotations
 
 from mmps.registry import TRANSFORMS
+from ..utils import check_boxes
 
 
 @TRANSFORMS.register_module()
@@ -12,7 +13,9 @@ class LoadPersonSearchAnnotations(LoadAnnotations):
     Adds ``gt_person_ids`` (np.int64 of shape (N, )) to mmdet's
     ``LoadAnnotations``. Geometric transforms leave it as it is (the boxes
     keep their order), and :class:`PackPersonSearchInputs` packs it into
-    ``gt_instances.person_ids``.
+    ``gt_instances.person_ids``. Boxes that are not finite or have no area
+    are refused with an error naming the image and the instance (mmcv's
+    RoIAlign would stop on them with an internal assertion).
 
     Args:
         with_person_id (bool): Whether to load the person ids.
@@ -50,6 +53,12 @@ class LoadPersonSearchAnnotations(LoadAnnotations):
             ``gt_ignore_flags`` and ``gt_person_ids``.
         """
         results = super().transform(results)
+        if self.with_bbox:
+            boxes = results['gt_bboxes']
+            check_boxes(
+                boxes.numpy() if hasattr(boxes, 'numpy') else boxes,
+                f'annotations of {results.get("img_path", "an image array")}',
+                name_of='instance {}'.format)
         if self.with_person_id:
             self._load_person_ids(results)
         return results

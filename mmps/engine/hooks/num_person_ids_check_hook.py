@@ -14,8 +14,16 @@ class NumPersonIdsCheckHook(Hook):
     of the training dataset (5532 on CUHK-SYSU, the distinct training ids on
     PRW). A table with fewer rows fails on the first large id; one with more
     rows trains against rows that no identity fills. Like mmdet's
-    ``NumClassCheckHook`` for ``num_classes``.
+    ``NumClassCheckHook`` for ``num_classes``. Training data without any
+    labeled person is an error of the data, whatever the table's size.
     """
+
+    @staticmethod
+    def _files(dataset) -> str:
+        """Where the dataset reads its annotations from, for the error."""
+        source = getattr(dataset, 'ann_file', '') or getattr(
+            dataset, 'data_root', '')
+        return f' from {source}' if source else ''
 
     def before_train(self, runner) -> None:
         """Compare the OIM losses of the model with the training data.
@@ -34,8 +42,17 @@ class NumPersonIdsCheckHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         for name, module in model.named_modules():
-            if isinstance(module, OIMLoss) and \
-                    module.num_person_ids != expected:
+            if not isinstance(module, OIMLoss):
+                continue
+            if expected == 0:
+                raise ValueError(
+                    f'the training data ({type(dataset).__name__}'
+                    f'{self._files(dataset)}) has no labeled person: every '
+                    f'person_id is unlabeled (-1), but {name} learns '
+                    f'identities from labeled boxes; give the persons '
+                    f'their identities (person_id >= 0) in the training '
+                    f'annotations')
+            if module.num_person_ids != expected:
                 raise ValueError(
                     f'{name}.num_person_ids is {module.num_person_ids}, but '
                     f'the training data ({type(dataset).__name__}) has '

@@ -82,3 +82,29 @@ def test_missing_person_id_is_a_clear_error(tmp_path):
             match='instance 0 of .*c3s2_000003.jpg has '
             'no `person_id`'):
         _pipeline(flip_prob=0.0)(info)
+
+
+@pytest.mark.parametrize('bbox,problem', [
+    ([np.nan, 10, 13, 44], 'is not finite'),
+    ([0, 10, 13, np.inf], 'is not finite'),
+    ([13, 10, 13, 44], 'has no area'),
+    ([0, 44, 13, 10], 'has no area'),
+])
+def test_boxes_that_are_not_finite_or_empty_are_refused(
+        tmp_path, bbox, problem):
+    # they would stop mmcv's RoIAlign with an internal assertion
+    root = write_prw(tmp_path)
+    info = dict(
+        img_path=f'{root}/frames/c3s2_000003.jpg',
+        img_id=0,
+        instances=[
+            dict(
+                bbox=[0, 10, 13, 44], bbox_label=0, ignore_flag=0,
+                person_id=1),
+            dict(bbox=bbox, bbox_label=0, ignore_flag=0, person_id=2)
+        ])
+    with pytest.raises(
+            ValueError,
+            match=r'annotations of .*c3s2_000003.jpg: instance 1 .* '
+            f'{problem}'):
+        _pipeline(flip_prob=0.0)(info)

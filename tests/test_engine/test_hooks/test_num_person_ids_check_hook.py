@@ -37,3 +37,13 @@ def test_data_without_the_count_warns():
     runner = runner_with(None, 10)
     NumPersonIdsCheckHook().before_train(runner)
     assert 'not checked' in runner.logger.warning.call_args[0][0]
+
+
+def test_data_without_labeled_persons_is_refused():
+    # not "set num_person_ids=0": OIMLoss refuses an empty table
+    with pytest.raises(ValueError) as error:
+        NumPersonIdsCheckHook().before_train(runner_with(0, 5))
+    message = str(error.value)
+    assert 'has no labeled person' in message
+    assert 'person_id >= 0' in message
+    assert 'num_person_ids=0' not in message
