@@ -44,8 +44,9 @@ class SearchMatch(NamedTuple):
         bbox (np.ndarray): The detection, (4, ) ``x1, y1, x2, y2`` in the
             image's pixels.
         score (float): Its detection (person) score.
-        similarity (float): Cosine similarity of its embedding to the
-            query's.
+        similarity (float): What the matches are ranked by: the cosine
+            similarity of its embedding to the query's, times its score
+            with Confidence Weighted Similarity (``cws=True``).
         image_index (int): Index of the image in the gallery index.
         box_index (int): Index of the detection in the gallery index.
     """
@@ -203,7 +204,8 @@ class GalleryIndex:
     def search(self,
                query_embeddings: np.ndarray,
                top_k: int = 10,
-               score_thr: float = 0.5) -> List[List[SearchMatch]]:
+               score_thr: float = 0.5,
+               cws: bool = False) -> List[List[SearchMatch]]:
         """Rank the detections of the gallery for each query.
 
         One matrix product gives the similarities of all queries to all
@@ -215,13 +217,16 @@ class GalleryIndex:
                 (Q, D) or (D, ).
             top_k (int): Matches kept per query. Defaults to 10.
             score_thr (float): Minimum detection score. Defaults to 0.5.
+            cws (bool): Confidence Weighted Similarity (NAE, SeqNet): rank
+                by similarity times detection score. Defaults to False.
 
         Returns:
             list[list[SearchMatch]]: Per query, its matches by decreasing
             similarity (fewer than ``top_k`` if the gallery has fewer
             detections above ``score_thr``).
         """
-        top_indices, top_sims = self.rank(query_embeddings, top_k, score_thr)
+        top_indices, top_sims = self.rank(query_embeddings, top_k, score_thr,
+                                          cws)
         return [[
             SearchMatch(self.image_paths[self.image_index[i]],
                         self.bboxes[i].copy(), float(self.scores[i]),
@@ -232,13 +237,15 @@ class GalleryIndex:
     def rank(self,
              query_embeddings: np.ndarray,
              top_k: int = 10,
-             score_thr: float = 0.5) -> tuple:
+             score_thr: float = 0.5,
+             cws: bool = False) -> tuple:
         """Indices and similarities of the ``top_k`` detections per query.
 
         Args:
             query_embeddings (np.ndarray): (Q, D) or (D, ).
             top_k (int): Matches kept per query.
             score_thr (float): Minimum detection score.
+            cws (bool): Weight each similarity by the detection's score.
 
         Returns:
             tuple[np.ndarray, np.ndarray]: Detection indices (Q, top_k),
@@ -261,6 +268,8 @@ class GalleryIndex:
             return indices, sims
         for start in range(0, len(queries), QUERY_CHUNK):
             chunk = queries[start:start + QUERY_CHUNK] @ self.embeddings.T
+            if cws:
+                chunk *= self.scores
             if any_excluded:
                 chunk[:, excluded] = -np.inf
             if k < chunk.shape[1]:

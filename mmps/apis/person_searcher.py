@@ -151,6 +151,10 @@ class PersonSearcher:
         num_workers (int): Processes that read and resize images.
             Defaults to 0 (in the main process).
         cfg_options (dict, optional): Overrides of the config.
+        cws (bool, optional): Rank matches by similarity times detection
+            score (Confidence Weighted Similarity, as NAE and SeqNet
+            evaluate). Defaults to the ``cws`` of the config's test
+            evaluator (on in the NAE and SeqNet configs).
     """
 
     def __init__(self,
@@ -159,7 +163,8 @@ class PersonSearcher:
                  device: str = 'cpu',
                  batch_size: int = 4,
                  num_workers: int = 0,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 cws: Optional[bool] = None) -> None:
         from mmps.utils import register_all_modules
         register_all_modules(init_default_scope=False)
         cfg = Config.fromfile(config) if isinstance(
@@ -176,6 +181,11 @@ class PersonSearcher:
         self.model.cfg = cfg
         self.model.to(device).eval()
         self.cfg = cfg
+        if cws is None:
+            evaluator = cfg.get('test_evaluator', {})
+            cws = isinstance(evaluator, dict) and bool(
+                evaluator.get('cws', False))
+        self.cws = cws
         self.device = device
         self.batch_size = batch_size
         self.num_workers = num_workers
@@ -381,5 +391,6 @@ class PersonSearcher:
         images = [query_image] if single else list(query_image)
         images = [str(im) if isinstance(im, Path) else im for im in images]
         embeddings = self.embed_queries(images, query_box)
-        matches = index.search(embeddings, top_k=top_k, score_thr=score_thr)
+        matches = index.search(
+            embeddings, top_k=top_k, score_thr=score_thr, cws=self.cws)
         return matches[0] if single else matches

@@ -66,6 +66,23 @@ def test_search_matches_a_slow_loop(top_k, score_thr):
     assert_top_k_matches(found, sims, slow_scores(index, queries, score_thr))
 
 
+def test_confidence_weighted_similarity():
+    index = random_index()
+    queries = random_index(seed=4).embeddings[:5]
+    reference = slow_scores(index, queries, 0.2) * index.scores
+    found, sims = index.rank(queries, top_k=6, score_thr=0.2, cws=True)
+    assert_top_k_matches(found, sims, reference)
+    # the weights change the ranking of this gallery
+    plain, _ = index.rank(queries, top_k=6, score_thr=0.2)
+    assert (plain != found).any()
+    matches = index.search(queries[:1], top_k=3, score_thr=0.2, cws=True)[0]
+    for match in matches:
+        assert match.similarity == pytest.approx(
+            float(queries[0] @ index.embeddings[match.box_index]) *
+            match.score,
+            abs=1e-5)
+
+
 def test_search_many_queries_in_chunks(monkeypatch):
     import mmps.apis.gallery_index as module
     index = random_index()

@@ -1,5 +1,6 @@
 # Copyright (c) mmps contributors. All rights reserved.
-from .cbgm import QueryContext, build_query_contexts, context_rescore
+from .cbgm import (QueryContext, build_query_contexts, context_rescore,
+                   seqnet_query_contexts)
 from .detection import (average_precision, evaluate_detection, iou_matrix,
                         mutual_best_matches)
 from .search import (GalleryDetections, QueryGroundTruth, SearchResults,
@@ -9,5 +10,5 @@ __all__ = [
     'GalleryDetections', 'QueryContext', 'QueryGroundTruth', 'SearchResults',
     'average_precision', 'build_query_contexts', 'context_rescore',
     'evaluate_detection', 'iou_matrix', 'iou_threshold', 'mutual_best_matches',
-    'paired_iou', 'rank_queries'
+    'paired_iou', 'rank_queries', 'seqnet_query_contexts'
 ]

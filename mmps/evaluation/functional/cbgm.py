@@ -10,12 +10,18 @@ embedding similarity; a maximum-weight matching is found, and if the query
 person is matched to a detection, that detection's similarity becomes the
 largest similarity among the matched pairs. Other detections keep theirs.
 
-mmps takes the context persons from the gallery predictions of the query
-image (the query image is a test image on CUHK-SYSU and PRW), leaving out
-the detections that overlap the query box (as SeqNet's NMS of the query box,
-score 1, with the detections does). A query whose image has no other
-detection has the query alone as context, and CBGM leaves its scores as
-they are. SeqNet's reference applies CBGM to the protocol's gallery only
+Two rules give the context persons. mmps' (``context='gallery'``) takes
+them from the gallery predictions of the query image (the query image is a
+test image on CUHK-SYSU and PRW), leaving out the detections that overlap
+the query box (as SeqNet's NMS of the query box, score 1, with the
+detections does); it needs no extra model pass. SeqNet's
+(``context='seqnet'``, :func:`seqnet_query_contexts`) runs the query image
+through the model once more with the query box forced among its
+detections, which mmps' SeqNet does with ``test_cfg.rcnn.query_context``;
+the two differ where a detection suppressed in gallery mode by one that
+the query box suppresses comes back. A query whose image has no other
+person has the query alone as context, and CBGM leaves its scores as they
+are. SeqNet's reference applies CBGM to the protocol's gallery only
 (TestG50 for CUHK-SYSU's full set, a TODO there); mmps to the whole gallery
 searched.
 """
@@ -80,6 +86,49 @@ def build_query_contexts(query_embeddings: np.ndarray, query_boxes: np.ndarray,
             iou_matrix(query_boxes[q:q + 1], boxes)[0] < overlap_iou)
         others = others[np.argsort(-scores[others],
                                    kind='stable')][:num_persons - 1]
+        embeddings[q, 1:1 + len(others)] = feats[others]
+        counts[q] = 1 + len(others)
+    return QueryContext(embeddings, counts)
+
+
+def seqnet_query_contexts(query_embeddings: np.ndarray,
+                          query_boxes: np.ndarray,
+                          image_persons: List[Tuple[np.ndarray, np.ndarray]],
+                          num_persons: int,
+                          same_box_iou: float = 0.99) -> QueryContext:
+    """The context of each query by SeqNet's rule.
+
+    SeqNet searches the query image in gallery mode with the query box
+    forced among the detections (score 1, before NMS) and takes the first
+    ``k2`` persons found: the query, then the most confident others. mmps'
+    SeqNet gives those persons in each query's ``context_instances``
+    (``test_cfg.rcnn.query_context=True``), the query box among them.
+
+    Args:
+        query_embeddings (np.ndarray): Unit embeddings of the query boxes,
+            shape (Q, D).
+        query_boxes (np.ndarray): The query boxes, shape (Q, 4).
+        image_persons (list[tuple]): For each query, the ``(boxes (K, 4),
+            embeddings (K, D))`` of its image's persons, by decreasing
+            score, the query box among them.
+        num_persons (int): Context size ``k2``, the query included.
+        same_box_iou (float): A person whose box overlaps the query box
+            this much is the query itself (the forced box comes back
+            rescaled, so not bit for bit). Defaults to 0.99.
+
+    Returns:
+        QueryContext: The contexts.
+    """
+    num_queries, dim = query_embeddings.shape
+    embeddings = np.zeros((num_queries, num_persons, dim), np.float32)
+    embeddings[:, 0] = query_embeddings
+    counts = np.ones(num_queries, dtype=np.int64)
+    for q, (boxes, feats) in enumerate(image_persons):
+        if num_persons < 2 or not len(boxes):
+            continue
+        others = np.flatnonzero(
+            iou_matrix(query_boxes[q:q + 1], boxes)[0] < same_box_iou)
+        others = others[:num_persons - 1]
         embeddings[q, 1:1 + len(others)] = feats[others]
         counts[q] = 1 + len(others)
     return QueryContext(embeddings, counts)

@@ -15,7 +15,7 @@ from mmps.datasets.cuhk_sysu_format import SUBSETS
 from mmps.registry import METRICS
 from ..functional import (GalleryDetections, QueryContext, SearchResults,
                           build_query_contexts, evaluate_detection,
-                          rank_queries)
+                          rank_queries, seqnet_query_contexts)
 from .search_protocols import SearchSetting, build_settings
 
 #: Tolerance on the L2 norm of embeddings.
@@ -29,13 +29,22 @@ RECORD_ARRAYS = OrderedDict(
     embeddings=('N', 'D'),
     gt_bboxes=('G', 4),
     gt_person_ids=('G', ))
+#: The persons of a query's image by SeqNet's CBGM rule (a query record
+#: holds all three or none; ``K`` persons, the query box among them).
+QUERY_CONTEXT_ARRAYS = OrderedDict(
+    context_bboxes=('K', 4),
+    context_scores=('K', ),
+    context_embeddings=('K', 'D'))
 #: The ground-truth arrays of a record (the rest are predictions).
 GROUND_TRUTH_KEYS = ('gt_bboxes', 'gt_person_ids')
 #: Arrays that hold integers (the others hold finite real numbers).
 INTEGER_ARRAYS = ('gt_person_ids', )
 #: CBGM settings and their defaults (SeqNet's CUHK-SYSU values; it uses
 #: ``k1=30, k2=4`` on PRW).
-CBGM_DEFAULTS = dict(k1=10, k2=3, overlap_iou=0.4)
+CBGM_DEFAULTS = dict(k1=10, k2=3, overlap_iou=0.4, context='gallery')
+#: Rules for the persons around a query (see
+#: :mod:`mmps.evaluation.functional.cbgm`).
+CBGM_CONTEXTS = ('gallery', 'seqnet')
 
 
 def _to_numpy(value, dtype) -> np.ndarray:
@@ -58,7 +67,9 @@ def make_record(data_sample: dict) -> dict:
         data_sample (dict): A data sample, as a dict, with
             ``pred_instances`` (``bboxes``, ``scores``, ``embeddings``),
             ``gt_instances`` (``bboxes``, ``person_ids``) and the metainfo
-            keys ``img_path``, ``is_query``, ``query_index``, ``cam_id``.
+            keys ``img_path``, ``is_query``, ``query_index``, ``cam_id``;
+            queries may have ``context_instances`` (SeqNet's CBGM context,
+            kept as :data:`QUERY_CONTEXT_ARRAYS`).
 
     Returns:
         dict: The record: the fields of ``tools/test.py --out`` files (see
@@ -67,7 +78,7 @@ def make_record(data_sample: dict) -> dict:
     """
     pred = data_sample['pred_instances']
     gt = data_sample.get('gt_instances', {})
-    return dict(
+    record = dict(
         img_path=data_sample['img_path'],
         is_query=bool(data_sample.get('is_query', False)),
         query_index=int(data_sample.get('query_index', -1)),
@@ -77,6 +88,13 @@ def make_record(data_sample: dict) -> dict:
         embeddings=_to_numpy(pred['embeddings'], np.float32),
         gt_bboxes=_to_numpy(gt.get('bboxes', np.zeros((0, 4))), np.float32),
         gt_person_ids=_to_numpy(gt.get('person_ids', np.zeros(0)), np.int64))
+    context = data_sample.get('context_instances')
+    if context is not None:
+        record.update(
+            context_bboxes=_to_numpy(context['bboxes'], np.float32),
+            context_scores=_to_numpy(context['scores'], np.float32),
+            context_embeddings=_to_numpy(context['embeddings'], np.float32))
+    return record
 
 
 @METRICS.register_module()
@@ -118,10 +136,18 @@ class PersonSearchMetric(BaseMetric):
             ``k1`` most similar detections are re-scored (default 10);
             ``k2``, context size, the query included (default 3);
             ``overlap_iou``, detections of the query image overlapping the
-            query box this much are the query itself (default 0.4). The
-            context comes from the gallery predictions of the query image
-            (see :mod:`mmps.evaluation.functional.cbgm`). SeqNet uses
+            query box this much are the query itself (default 0.4);
+            ``context``, where the persons around a query come from:
+            ``'gallery'`` (default), the gallery predictions of the query
+            image, or ``'seqnet'``, SeqNet's rule, the query image searched
+            with the query box forced in (the queries' context arrays, from
+            a SeqNet model with ``test_cfg.rcnn.query_context=True``); see
+            :mod:`mmps.evaluation.functional.cbgm`. SeqNet uses
             ``dict(k1=30, k2=4)`` on PRW. Defaults to None (no CBGM).
+        cws (bool): Confidence Weighted Similarity (NAE, SeqNet): rank the
+            gallery detections by similarity times detection score, as the
+            evaluations of NAE and SeqNet do with their score-scaled
+            embeddings. Defaults to False (OIM's plain similarity).
         worst_queries_file (str, optional): Write the worst queries (query,
             ground truth, top-10 with scores and correctness) to this JSON
             file.
@@ -141,6 +167,7 @@ class PersonSearchMetric(BaseMetric):
                  score_thr: float = 0.5,
                  topk: Sequence[int] = (1, 5, 10),
                  cbgm: Optional[dict] = None,
+                 cws: bool = False,
                  worst_queries_file: Optional[str] = None,
                  num_worst_queries: int = 50,
                  collect_device: str = 'cpu',
@@ -170,6 +197,11 @@ class PersonSearchMetric(BaseMetric):
             if self.cbgm['k1'] < 1 or self.cbgm['k2'] < 1:
                 raise ValueError(f'cbgm k1 and k2 must be >= 1, got '
                                  f'{self.cbgm}')
+            if self.cbgm['context'] not in CBGM_CONTEXTS:
+                raise ValueError(f'cbgm context must be one of '
+                                 f'{CBGM_CONTEXTS}, got '
+                                 f'{self.cbgm["context"]!r}')
+        self.cws = cws
         self.protocol = protocol
         self.data_root = data_root
         self.gallery_sizes = tuple(gallery_sizes)
@@ -203,7 +235,8 @@ class PersonSearchMetric(BaseMetric):
         logger = MMLogger.get_current_instance()
         gallery, queries = split_records(results)
         check_records(gallery, queries)
-        detections, kept = threshold_detections(gallery, self.score_thr)
+        detections, kept = threshold_detections(gallery, self.score_thr,
+                                                self.cws)
         query_embeddings = np.concatenate(
             [q['embeddings'][:1] for q in queries]).astype(np.float32)
         settings = build_settings(self.protocol, gallery, queries,
@@ -272,7 +305,20 @@ class PersonSearchMetric(BaseMetric):
 
     def _query_contexts(self, gallery: List[dict], queries: List[dict],
                         query_embeddings: np.ndarray) -> QueryContext:
-        """CBGM's context of each query, from its image's detections."""
+        """CBGM's context of each query, from its image's persons."""
+        query_boxes = np.stack([q['bboxes'][0] for q in queries])
+        if self.cbgm['context'] == 'seqnet':
+            lacking = [q for q in queries if 'context_embeddings' not in q]
+            if lacking:
+                raise ValueError(
+                    f'{lacking[0]["img_path"]} (query '
+                    f'{lacking[0]["query_index"]}) has no context persons: '
+                    "CBGM with context='seqnet' needs a SeqNet model run "
+                    'with test_cfg.rcnn.query_context=True')
+            return seqnet_query_contexts(
+                query_embeddings, query_boxes,
+                [(q['context_bboxes'], q['context_embeddings'])
+                 for q in queries], self.cbgm['k2'])
         by_path = {g['img_path']: g for g in gallery}
         found = []
         for query in queries:
@@ -283,7 +329,6 @@ class PersonSearchMetric(BaseMetric):
             keep = record['scores'] >= self.score_thr
             found.append((record['bboxes'][keep], record['scores'][keep],
                           record['embeddings'][keep]))
-        query_boxes = np.stack([q['bboxes'][0] for q in queries])
         return build_query_contexts(query_embeddings, query_boxes, found,
                                     self.cbgm['k2'], self.cbgm['overlap_iou'])
 
@@ -327,7 +372,8 @@ def check_records(gallery: List[dict], queries: List[dict]) -> None:
     """Raise a clear error for records that cannot be scored.
 
     Checked: gallery and queries are there, queries are numbered
-    ``0..Q-1``, and every array of :data:`RECORD_ARRAYS` is a numpy array of
+    ``0..Q-1``, and every array of :data:`RECORD_ARRAYS` (and of
+    :data:`QUERY_CONTEXT_ARRAYS` where a record has them) is a numpy array of
     its shape (one score and one embedding per box, one id per ground-truth
     box, one embedding size for all), holds finite real numbers (integers
     for :data:`INTEGER_ARRAYS`), and embeddings have unit L2 norm. A query
@@ -360,16 +406,22 @@ def check_records(gallery: List[dict], queries: List[dict]) -> None:
         sizes = dict(embedding_size)
         for name, shape in RECORD_ARRAYS.items():
             _check_array(record.get(name), name, shape, sizes, where)
+        if any(name in record for name in QUERY_CONTEXT_ARRAYS):
+            for name, shape in QUERY_CONTEXT_ARRAYS.items():
+                _check_array(record.get(name), name, shape, sizes, where)
         embedding_size.setdefault(
             'D', (sizes['D'][0], f'the embeddings of {where}'))
         if record['is_query'] and sizes['N'][0] != 1:
             raise ValueError(f'{where}: a query record holds exactly one box '
                              f'and one embedding, got {sizes["N"][0]}')
-        norms = np.linalg.norm(record['embeddings'], axis=1)
-        if len(norms) and np.abs(norms - 1).max() > NORM_TOLERANCE:
-            raise ValueError(f'{where}: embeddings must have unit L2 norm, '
-                             f'got norms in [{norms.min():.4f}, '
-                             f'{norms.max():.4f}]')
+        for name in ('embeddings', 'context_embeddings'):
+            if name not in record:
+                continue
+            norms = np.linalg.norm(record[name], axis=1)
+            if len(norms) and np.abs(norms - 1).max() > NORM_TOLERANCE:
+                raise ValueError(f'{where}: {name} must have unit L2 norm, '
+                                 f'got norms in [{norms.min():.4f}, '
+                                 f'{norms.max():.4f}]')
 
 
 def _check_array(array, name: str, shape: Tuple, sizes: Dict[str, tuple],
@@ -413,8 +465,16 @@ def _check_array(array, name: str, shape: Tuple, sizes: Dict[str, tuple],
 
 def threshold_detections(
         gallery: List[dict],
-        score_thr: float) -> Tuple[GalleryDetections, List[np.ndarray]]:
+        score_thr: float,
+        cws: bool = False) -> Tuple[GalleryDetections, List[np.ndarray]]:
     """Concatenate the detections of the gallery above the threshold.
+
+    Args:
+        gallery (list[dict]): Gallery records.
+        score_thr (float): Detections scored below this are dropped.
+        cws (bool): Multiply each embedding by its detection score
+            (Confidence Weighted Similarity), so that every similarity
+            computed from them is weighted. Defaults to False.
 
     Returns:
         tuple: The :class:`GalleryDetections` and, per image, the indices
@@ -422,12 +482,17 @@ def threshold_detections(
     """
     kept = [np.flatnonzero(g['scores'] >= score_thr) for g in gallery]
     dim = gallery[0]['embeddings'].shape[1]
+    embeddings = np.concatenate(
+        [g['embeddings'][k] for g, k in zip(gallery, kept)] +
+        [np.zeros((0, dim), np.float32)]).astype(np.float32)
+    if cws:
+        embeddings *= np.concatenate(
+            [g['scores'][k] for g, k in zip(gallery, kept)] +
+            [np.zeros(0, np.float32)]).astype(np.float32)[:, None]
     return GalleryDetections(
         boxes=np.concatenate([g['bboxes'][k] for g, k in zip(gallery, kept)] +
                              [np.zeros((0, 4), np.float32)]),
-        embeddings=np.concatenate(
-            [g['embeddings'][k] for g, k in zip(gallery, kept)] +
-            [np.zeros((0, dim), np.float32)]).astype(np.float32, copy=False),
+        embeddings=embeddings,
         image_index=np.repeat(np.arange(len(gallery)), [len(k) for k in kept]),
         num_images=len(gallery)), kept
 

@@ -186,9 +186,93 @@ def test_cbgm_reranks_with_the_query_image_context(tmp_path):
                      samples)['mmps/g50+cbgm/mAP'] == pytest.approx(0.5)
 
 
+def test_cws_weights_similarities_by_detection_score(tmp_path):
+    """Query 0: the person in s5 (similarity 0.6, score 0.9) and a false
+    positive in s6 (0.7, score 0.6). Plain: the false positive first, AP
+    1/2; weighted: 0.54 against 0.42, AP 1."""
+    root = write_cuhk_sysu(tmp_path)
+    samples = _cuhk_samples(root)
+    samples[2]['pred_instances']['scores'] = torch.tensor([0.6])
+    results = {}
+    for cws in (False, True):
+        metric = METRICS.build(
+            dict(
+                type='PersonSearchMetric',
+                data_root=str(root),
+                gallery_sizes=(50, ),
+                cws=cws))
+        results[cws] = _evaluate(metric, samples)
+    assert results[False]['mmps/mAP'] == pytest.approx(0.5)
+    assert results[False]['mmps/top1'] == 0.0
+    assert results[True]['mmps/mAP'] == pytest.approx(1.0)
+    assert results[True]['mmps/top1'] == 1.0
+
+
+def test_cbgm_with_seqnets_context_rule(tmp_path):
+    """The CBGM case above, with the query's context by SeqNet's rule.
+
+    The query image's persons from the model's context pass: the query box
+    (score 1), then c at -90 deg (opposite to everything in s5), then c2 at
+    90 deg. With k2=2 the context is c: the query keeps its matches in s5
+    (0.6) and s6 (0.7), AP 1/2, where the gallery rule (context (0, 1))
+    gave 1. With k2=3, c2 joins and pairs with s5's other person (0.98):
+    the query's match there rises to 0.98, AP 1.
+    """
+    root = write_cuhk_sysu(tmp_path)
+    image = f'{root}/Image/SSM/' + '{}'
+    samples = [
+        _sample(
+            image.format('s4.jpg'), [[3, 4, 14, 26], [60, 10, 75, 40]],
+            [0.95, 0.7], _unit(0, 90), [[3, 4, 14, 26], [60, 10, 75, 40]],
+            [10, -1]),
+        _sample(
+            image.format('s5.jpg'), [[40, 2, 50, 22], [10, 12, 24, 45]],
+            [0.9, 0.9], _unit(53.13, 80), [[10, 12, 24, 45], [40, 2, 50, 22]],
+            [-1, 10]),
+        _sample(
+            image.format('s6.jpg'), [[0, 0, 10, 10]], [0.8], _unit(45.57),
+            [[25, 15, 41, 55]], [12]),
+        _sample(
+            image.format('s4.jpg'), [[3, 4, 14, 26]], [1.0],
+            _unit(0), [[3, 4, 14, 26]], [10],
+            query_index=0),
+        _sample(
+            image.format('s6.jpg'), [[25, 15, 41, 55]], [1.0],
+            _unit(0), [[25, 15, 41, 55]], [12],
+            query_index=1),
+    ]
+    samples[3]['context_instances'] = dict(
+        bboxes=torch.tensor([[3, 4, 14, 26], [60, 10, 75, 40], [0, 0, 9, 9]],
+                            dtype=torch.float32),
+        scores=torch.tensor([1.0, 0.7, 0.6]),
+        embeddings=_unit(0, -90, 90))
+    samples[4]['context_instances'] = dict(
+        bboxes=torch.tensor([[25, 15, 41, 55]], dtype=torch.float32),
+        scores=torch.tensor([1.0]),
+        embeddings=_unit(0))
+
+    def cbgm_map(**cbgm):
+        metric = METRICS.build(
+            dict(
+                type='PersonSearchMetric',
+                data_root=str(root),
+                gallery_sizes=(50, ),
+                cbgm=cbgm))
+        return _evaluate(metric, samples)['mmps/g50+cbgm/mAP']
+
+    assert cbgm_map(k2=2, context='gallery') == pytest.approx(1.0)
+    assert cbgm_map(k2=2, context='seqnet') == pytest.approx(0.5)
+    assert cbgm_map(k2=3, context='seqnet') == pytest.approx(1.0)
+    # the context pass is needed
+    del samples[4]['context_instances']
+    with pytest.raises(ValueError, match='query_context=True'):
+        cbgm_map(k2=2, context='seqnet')
+
+
 @pytest.mark.parametrize('cbgm, message', [
     (dict(k3=1), 'unknown cbgm keys'),
     (dict(k1=0), 'k1 and k2 must be >= 1'),
+    (dict(context='query'), 'context must be one of'),
 ])
 def test_bad_cbgm_settings(tmp_path, cbgm, message):
     with pytest.raises(ValueError, match=message):
