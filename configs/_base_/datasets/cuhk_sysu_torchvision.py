@@ -1,0 +1,43 @@
+# CUHK-SYSU with the input of torchvision's detection models (NAE, SeqNet):
+# images decoded by Pillow (their loaders use PIL), flipped, then resized
+# as GeneralizedRCNNTransform does (bilinear on the float image, shorter
+# side 900, longer side at most 1500, sizes rounded down).
+_base_ = ['./cuhk_sysu.py']
+
+dataset_type = 'CUHKSYSUDataset'
+data_root = 'data/CUHK-SYSU/'
+train_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='TorchvisionResize', min_size=900, max_size=1500),
+    dict(type='PackPersonSearchInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='TorchvisionResize', min_size=900, max_size=1500),
+    # after the resize: ground truth (and query boxes) stay in image
+    # coordinates
+    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
+    dict(type='PackPersonSearchInputs')
+]
+
+# NAE and SeqNet batch images in any order (no aspect ratio grouping)
+train_dataloader = dict(
+    batch_sampler=None, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(datasets=[
+        dict(
+            type=dataset_type,
+            data_root=data_root,
+            split='gallery',
+            test_mode=True,
+            pipeline=test_pipeline),
+        dict(
+            type=dataset_type,
+            data_root=data_root,
+            split='query',
+            test_mode=True,
+            pipeline=test_pipeline),
+    ]))
+test_dataloader = val_dataloader
