@@ -42,10 +42,12 @@ TINY_SYNTHETIC_DATA = dict(
     seed=1)
 
 
-def get_tiny_synthetic_config(data_root: str,
-                              max_epochs: int = 2,
-                              val_interval: int = 1) -> Config:
-    """The quick-start config on a tiny synthetic dataset, for CPU tests.
+def get_tiny_synthetic_config(
+        data_root: str,
+        max_epochs: int = 2,
+        val_interval: int = 1,
+        config: str = 'oim/oim_r18-w32-c4_1xb4-16e_synthetic.py') -> Config:
+    """A quick-start config on a tiny synthetic dataset, for CPU tests.
 
     Loaders run in the main process, images are 96 x 72, the OIM table has
     the 6 training identities, every iteration is logged with its own
@@ -55,12 +57,13 @@ def get_tiny_synthetic_config(data_root: str,
         data_root (str): Where the dataset is (or is generated).
         max_epochs (int): Training epochs. Defaults to 2.
         val_interval (int): Epochs between validations. Defaults to 1.
+        config (str): A synthetic-data config, relative to ``configs/``.
+            Defaults to the OIM quick start.
 
     Returns:
         Config: The full config (dump it to get a file for the tools).
     """
-    cfg = Config.fromfile(
-        get_config_file('oim/oim_r18-w32-c4_1xb4-16e_synthetic.py'))
+    cfg = Config.fromfile(get_config_file(config))
     for dataset in [cfg.train_dataloader.dataset
                     ] + cfg.val_dataloader.dataset.datasets:
         dataset.data_root = data_root

@@ -1,0 +1,58 @@
+# NAE on mmps' synthetic dataset, the CPU quick start's scale and schedule
+# (configs/oim/oim_r18-w32-c4_1xb4-16e_synthetic.py): a half-width ResNet-18
+# C4 trained from scratch, 320 x 240 images, 16 epochs, seed 0. Everything
+# else is NAE's model (configs/_base_/models/nae_r50-c4.py).
+_base_ = [
+    '../_base_/models/nae_r50-c4.py', '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/schedule_20e.py', '../_base_/default_runtime.py'
+]
+
+norm_cfg = dict(type='BN', requires_grad=True)
+half_width_res5 = dict(
+    _delete_=True,
+    type='ScaledResLayer',
+    depth=18,
+    base_channels=32,
+    style='pytorch',
+    norm_cfg=norm_cfg,
+    norm_eval=False,
+    init_cfg=None)
+model = dict(
+    backbone=dict(depth=18, base_channels=32, init_cfg=None),
+    rpn_head=dict(
+        in_channels=128,
+        feat_channels=128,
+        # persons: tall anchors only, as the OIM quick start
+        anchor_generator=dict(scales=[4, 8, 16], ratios=[1.0, 2.0, 3.0])),
+    roi_head=dict(
+        shared_head=half_width_res5,
+        # 8x8 RoIs (4x4 after conv5): conv5 on the RoIs is most of the cost
+        bbox_roi_extractor=dict(
+            out_channels=128, roi_layer=dict(output_size=8)),
+        bbox_head=dict(in_channels=256),
+        embedding_head=dict(
+            in_channels=(128, 256),
+            loss_reid=dict(num_person_ids=300, queue_size=500))),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=2000, max_per_img=500),
+        rcnn=dict(sampler=dict(num=32))),
+    test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=100)))
+
+# the OIM quick start's schedule
+train_cfg = dict(max_epochs=16, val_interval=4)
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=0.01,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(type='MultiStepLR', begin=0, end=16, by_epoch=True, milestones=[12])
+]
+optim_wrapper = dict(optimizer=dict(lr=0.02))
+default_hooks = dict(logger=dict(interval=10))
+randomness = dict(seed=0)
+
+val_evaluator = dict(cws=True)
+test_evaluator = val_evaluator
