@@ -39,7 +39,10 @@ model = dict(
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=2000, max_per_img=500),
         rcnn=dict(sampler=dict(num=32))),
-    test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=100)))
+    test_cfg=dict(
+        rpn=dict(nms_pre=1000, max_per_img=100),
+        # SeqNet's CBGM context: the query images searched once more
+        rcnn=dict(query_context=True)))
 
 # the OIM quick start's schedule
 train_cfg = dict(max_epochs=16, val_interval=4)
@@ -57,5 +60,5 @@ optim_wrapper = dict(optimizer=dict(lr=0.02))
 default_hooks = dict(logger=dict(interval=10))
 randomness = dict(seed=0)
 
-val_evaluator = dict(cws=True, cbgm=dict(k1=10, k2=3))
+val_evaluator = dict(cws=True, cbgm=dict(k1=10, k2=3, context='seqnet'))
 test_evaluator = val_evaluator

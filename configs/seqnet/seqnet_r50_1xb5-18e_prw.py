@@ -10,7 +10,9 @@ _base_ = [
 model = dict(
     roi_head=dict(
         embedding_head=dict(
-            loss_reid=dict(num_person_ids=483, queue_size=500))))
+            loss_reid=dict(num_person_ids=483, queue_size=500))),
+    # SeqNet's CBGM context: the query images are searched once more
+    test_cfg=dict(rcnn=dict(query_context=True)))
 
 optim_wrapper = dict(
     paramwise_cfg=dict(
@@ -32,5 +34,5 @@ param_scheduler = [
 ]
 
 # CWS, and CBGM with SeqNet's PRW setting (k1=30, k2=4)
-val_evaluator = dict(cws=True, cbgm=dict(k1=30, k2=4))
+val_evaluator = dict(cws=True, cbgm=dict(k1=30, k2=4, context='seqnet'))
 test_evaluator = val_evaluator

@@ -10,6 +10,10 @@ _base_ = [
 
 # SeqNet fixes the weights of conv1 and bn1 (bn1 still normalises with the
 # batch statistics in training)
+# SeqNet's CBGM context: the query images are searched once more, with the
+# query box forced among the detections
+model = dict(test_cfg=dict(rcnn=dict(query_context=True)))
+
 optim_wrapper = dict(
     paramwise_cfg=dict(
         custom_keys={
@@ -19,5 +23,5 @@ optim_wrapper = dict(
 
 # SeqNet's evaluation: similarities weighted by the detection score (CWS),
 # and CBGM (k1=10, k2=3 on CUHK-SYSU) reported beside the plain numbers
-val_evaluator = dict(cws=True, cbgm=dict(k1=10, k2=3))
+val_evaluator = dict(cws=True, cbgm=dict(k1=10, k2=3, context='seqnet'))
 test_evaluator = val_evaluator

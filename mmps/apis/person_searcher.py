@@ -172,6 +172,10 @@ class PersonSearcher:
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
         init_default_scope(cfg.get('default_scope', 'mmps'))
+        rcnn_test_cfg = cfg.model.get('test_cfg', {}).get('rcnn', {})
+        if rcnn_test_cfg.get('query_context'):
+            # SeqNet's CBGM context pass serves evaluation, not search
+            rcnn_test_cfg.query_context = False
         # building does not run init_weights: no pretrained weights are
         # fetched; the checkpoint (if any) holds every weight
         self.model = revert_sync_batchnorm(

@@ -209,6 +209,8 @@ def test_tool_output_runs_in_person_searcher(tmp_path):
         str(out),
         cfg_options={'model.backbone.init_cfg': None})
     assert searcher.cws
+    # the config's CBGM context pass serves evaluation, not search
+    assert not searcher.model.roi_head.with_query_context
     embeddings = searcher.embed_queries([image], np.array([[10, 10, 50, 100]]))
     assert embeddings.shape == (1, 256)
     np.testing.assert_allclose(np.linalg.norm(embeddings), 1, atol=1e-5)

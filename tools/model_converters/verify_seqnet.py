@@ -296,13 +296,11 @@ def run_mmps(config: str, checkpoint: str, images: list, boxes: list) -> list:
     import torch
 
     from mmps.apis import PersonSearcher
-    searcher = PersonSearcher(
-        config,
-        checkpoint,
-        batch_size=1,
-        cfg_options={'model.test_cfg.rcnn.query_context': True})
+    searcher = PersonSearcher(config, checkpoint, batch_size=1)
     index = searcher.build_index(images, progress=False)
     queries = searcher.embed_queries(images, np.array(boxes))
+    # SeqNet's CBGM context pass, which PersonSearcher leaves out
+    searcher.model.roi_head.test_cfg.query_context = True
     outputs = []
     for i, (path, box) in enumerate(zip(images, boxes)):
         data = searcher.pipeline(
