@@ -1,9 +1,13 @@
 # Copyright (c) mmps contributors. All rights reserved.
-from .checkpoint import allow_checkpoint_globals, checkpoint_globals
+from .checkpoint import (allowed_checkpoint_globals, checkpoint_globals,
+                         load_checkpoint_file)
 from .dist_utils import all_gather_cat
+from .model_weights import (DEFAULT_REVISE_KEYS, load_model_checkpoint,
+                            load_model_state)
 from .setup_env import fall_back_to_gloo, register_all_modules
 
 __all__ = [
-    'all_gather_cat', 'allow_checkpoint_globals', 'checkpoint_globals',
-    'fall_back_to_gloo', 'register_all_modules'
+    'all_gather_cat', 'allowed_checkpoint_globals', 'checkpoint_globals',
+    'DEFAULT_REVISE_KEYS', 'fall_back_to_gloo', 'load_checkpoint_file',
+    'load_model_checkpoint', 'load_model_state', 'register_all_modules'
 ]

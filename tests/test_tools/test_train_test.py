@@ -16,7 +16,9 @@ import sys
 import pytest
 import torch
 
+from mmps.registry import MODELS
 from mmps.testing import get_tiny_synthetic_config
+from mmps.utils import load_checkpoint_file
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -30,16 +32,19 @@ def tiny_config(tmp_path, max_epochs=2, val_interval=1) -> str:
     return path
 
 
-def run_tool(*args, mim=False):
-    """Run a tool in a subprocess; fail with its output if it fails."""
-    env = dict(os.environ, PYTHONPATH=REPO, PYTHONWARNINGS='ignore')
+def run_tool(*args, mim=False, returncode=0, **env):
+    """Run a tool in a subprocess; fail with its output if it ends with
+    another code than ``returncode``. ``env`` adds environment variables.
+    """
+    env = {**os.environ, 'PYTHONPATH': REPO, 'PYTHONWARNINGS': 'ignore', **env}
     if mim:
         command = [osp.join(osp.dirname(sys.executable), 'mim')] + list(args)
     else:
         command = [sys.executable] + list(args)
     done = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.returncode == returncode, \
+        done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr
 
 
@@ -58,7 +63,7 @@ def train_scalars(work_dir):
 
 
 def oim_state(checkpoint):
-    state = torch.load(checkpoint, map_location='cpu')['state_dict']
+    state = load_checkpoint_file(checkpoint)['state_dict']
     prefix = 'roi_head.embedding_head.loss_reid.'
     return {
         k[len(prefix):]: v
@@ -177,6 +182,31 @@ def test_resume_repeats_an_uninterrupted_run(tmp_path):
             atol=1e-5), key
 
 
+def test_the_test_tool_refuses_a_checkpoint_of_another_model(tmp_path):
+    cfg = get_tiny_synthetic_config(str(tmp_path / 'synthetic'))
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    state = MODELS.build(cfg.model).state_dict()
+    prefix = 'roi_head.embedding_head.'
+    renamed = {
+        key.replace(prefix, 'roi_head.reid_head.'): value
+        for key, value in state.items()
+    }
+    checkpoint = str(tmp_path / 'other.pth')
+    torch.save(dict(state_dict=renamed, meta=dict()), checkpoint)
+    out = run_tool(
+        'tools/test.py',
+        config,
+        checkpoint,
+        '--work-dir',
+        str(tmp_path / 'test'),
+        returncode=1)
+    assert f'the checkpoint {checkpoint} does not fit the PersonSearch ' \
+        'model' in out
+    assert f'missing from the checkpoint (9): {prefix}' in out
+    assert 'not in the model (10): roi_head.reid_head.' in out
+
+
 DUMP_HOOK = """
 import torch
 from mmengine.dist import get_rank
@@ -211,20 +241,19 @@ def test_two_process_gloo_training_keeps_one_memory(tmp_path):
     config = str(tmp_path / 'tiny.py')
     cfg.dump(config)
     bin_dir = osp.dirname(sys.executable)
-    done = subprocess.run(
-        [
-            'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
-            str(tmp_path / 'work')
-        ],
-        cwd=REPO,
-        env=dict(
-            os.environ,
-            PATH=f'{bin_dir}:{os.environ.get("PATH", "")}',
-            PYTHONPATH=f'{REPO}:{tmp_path}',
-            PYTHONWARNINGS='ignore',
-            PORT=str(_free_port())),
-        capture_output=True,
-        text=True)
+    done = subprocess.run([
+        'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+        str(tmp_path / 'work')
+    ],
+                          cwd=REPO,
+                          env=dict(
+                              os.environ,
+                              PATH=f'{bin_dir}:{os.environ.get("PATH", "")}',
+                              PYTHONPATH=f'{REPO}:{tmp_path}',
+                              PYTHONWARNINGS='ignore',
+                              PORT=str(_free_port())),
+                          capture_output=True,
+                          text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert 'gloo' in done.stdout + done.stderr
     states = [torch.load(dump_dir / f'{rank}.pth') for rank in range(2)]
