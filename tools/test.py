@@ -90,7 +90,7 @@ def main():
                     args.show_dir, 'worst_queries.json')
                 evaluator.num_worst_queries = args.num_worst
 
-    # mmps' runner loads checkpoints safely and strictly
+    # mmps' runner loads checkpoints safely and strictly, saves atomically
     cfg.setdefault('runner_type', 'mmps.engine.SafeCheckpointRunner')
     runner = RUNNERS.build(cfg)
 

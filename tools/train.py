@@ -95,7 +95,7 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
-    # mmps' runner loads checkpoints safely and strictly
+    # mmps' runner loads checkpoints safely and strictly, saves atomically
     cfg.setdefault('runner_type', 'mmps.engine.SafeCheckpointRunner')
     runner = RUNNERS.build(cfg)
     runner.train()

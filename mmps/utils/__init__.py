@@ -1,4 +1,5 @@
 # Copyright (c) mmps contributors. All rights reserved.
+from .atomic_write import atomic_write
 from .checkpoint import (allowed_checkpoint_globals, checkpoint_globals,
                          load_checkpoint_file)
 from .dist_utils import all_gather_cat
@@ -7,7 +8,8 @@ from .model_weights import (DEFAULT_REVISE_KEYS, load_model_checkpoint,
 from .setup_env import fall_back_to_gloo, register_all_modules
 
 __all__ = [
-    'all_gather_cat', 'allowed_checkpoint_globals', 'checkpoint_globals',
-    'DEFAULT_REVISE_KEYS', 'fall_back_to_gloo', 'load_checkpoint_file',
-    'load_model_checkpoint', 'load_model_state', 'register_all_modules'
+    'all_gather_cat', 'allowed_checkpoint_globals', 'atomic_write',
+    'checkpoint_globals', 'DEFAULT_REVISE_KEYS', 'fall_back_to_gloo',
+    'load_checkpoint_file', 'load_model_checkpoint', 'load_model_state',
+    'register_all_modules'
 ]

@@ -9,6 +9,7 @@ import json
 import os
 import os.path as osp
 import pickle
+import signal
 import socket
 import subprocess
 import sys
@@ -180,6 +181,72 @@ def test_resume_repeats_an_uninterrupted_run(tmp_path):
             value.float(),
             oim_state(osp.join(resumed, 'epoch_2.pth'))[key].float(),
             atol=1e-5), key
+
+
+KILL_MID_WRITE = """
+import os
+import signal
+
+from mmengine.fileio.backends.local_backend import LocalBackend
+
+KILL_AT = int(os.environ.get('KILL_AT_CHECKPOINT_WRITE', 0))
+put = LocalBackend.put
+writes = 0
+
+
+def put_or_die(self, obj, filepath):
+    global writes
+    writes += '.pth' in str(filepath)
+    if writes == KILL_AT:  # half of the checkpoint is on the disk
+        with open(filepath, 'wb') as f:
+            f.write(obj[:len(obj) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    put(self, obj, filepath)
+
+
+LocalBackend.put = put_or_die
+"""
+
+
+def test_a_kill_while_a_checkpoint_is_written_keeps_the_last_one(tmp_path):
+    """SIGKILL halfway through the third checkpoint write: epoch_1.pth saved
+    again after the first validation (new best score), the file that
+    ``last_checkpoint`` names; --resume continues from its complete copy."""
+    (tmp_path / 'kill_mid_write.py').write_text(KILL_MID_WRITE)
+    cfg = get_tiny_synthetic_config(
+        str(tmp_path / 'synthetic'), max_epochs=2, val_interval=1)
+    cfg.custom_imports = dict(imports=['kill_mid_write'])
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    work_dir = str(tmp_path / 'work')
+    pythonpath = f'{REPO}:{tmp_path}'
+    run_tool(
+        'tools/train.py',
+        config,
+        '--work-dir',
+        work_dir,
+        returncode=-signal.SIGKILL,
+        PYTHONPATH=pythonpath,
+        KILL_AT_CHECKPOINT_WRITE='3')
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        assert f.read() == osp.join(work_dir, 'epoch_1.pth')
+    assert load_checkpoint_file(osp.join(work_dir,
+                                         'epoch_1.pth'))['meta']['epoch'] == 1
+    assert osp.isfile(osp.join(work_dir, 'best_mmps_mAP_epoch_1.pth'))
+
+    # epoch 2 without validation: it is not what is tested, and takes time
+    out = run_tool(
+        'tools/train.py',
+        config,
+        '--work-dir',
+        work_dir,
+        '--resume',
+        '--cfg-options',
+        'train_cfg.val_begin=3',
+        PYTHONPATH=pythonpath)
+    assert 'resumed epoch: 1' in out
+    assert load_checkpoint_file(osp.join(work_dir,
+                                         'epoch_2.pth'))['meta']['epoch'] == 2
 
 
 def test_the_test_tool_refuses_a_checkpoint_of_another_model(tmp_path):
