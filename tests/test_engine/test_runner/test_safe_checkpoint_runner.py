@@ -25,6 +25,8 @@ def renamed(tmp_path):
         model=model_cfg,
         work_dir=str(tmp_path / 'work'),
         load_from=path,
+        # a runner sets the default scope for the tests that follow
+        default_scope='mmps',
         experiment_name=f'test_safe_checkpoint_runner_{tmp_path.name}')
     return runner, path, state
 
