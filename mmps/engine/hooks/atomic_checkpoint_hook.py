@@ -6,7 +6,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
 from mmps.registry import HOOKS
-from mmps.utils import atomic_write
+from mmps.utils import allowed_checkpoint_globals, atomic_write
 
 
 @HOOKS.register_module()
@@ -26,6 +26,15 @@ class AtomicCheckpointHook(CheckpointHook):
 
     Arguments are those of mmengine's ``CheckpointHook``.
     """
+
+    def _publish_model(self, runner, ckpt_path: str) -> None:
+        """mmengine's ``published_keys`` copy, read under mmps' allow-list.
+
+        mmengine reads the checkpoint with ``torch.load``, whose
+        ``weights_only`` default refuses the message hub's globals.
+        """
+        with allowed_checkpoint_globals():
+            super()._publish_model(runner, ckpt_path)
 
     def _remove_checkpoint(self, path: str) -> None:
         """Remove a checkpoint file (or a DeepSpeed checkpoint folder)."""

@@ -1,9 +1,12 @@
 # Copyright (c) mmps contributors. All rights reserved.
+import glob
 import os
 import os.path as osp
 from types import SimpleNamespace
 from unittest.mock import MagicMock
 
+import numpy as np
+import torch
 from mmengine.logging import MessageHub
 
 from mmps.engine.hooks import AtomicCheckpointHook
@@ -78,3 +81,22 @@ def test_every_key_indicator_keeps_its_best(tmp_path):
         'best_mAP_epoch_2.pth', 'best_top1_epoch_1.pth', 'epoch_1.pth',
         'epoch_2.pth', 'last_checkpoint'
     ]
+
+
+def test_published_checkpoints_are_read_under_the_allow_list(tmp_path):
+    """A checkpoint with the message hub's HistoryBuffers (and a numpy
+    scalar) is published with the keys asked for."""
+    hub = MessageHub('test_atomic_checkpoint_hook_publish')
+    hub.update_scalar('train/loss', 0.5)
+    hub.update_info('best_score', np.float64(0.75))
+    path = str(tmp_path / 'epoch_1.pth')
+    torch.save(
+        dict(
+            meta=dict(epoch=1),
+            state_dict=dict(weight=torch.ones(2)),
+            message_hub=hub.state_dict()), path)
+    hook = AtomicCheckpointHook(published_keys=['meta', 'state_dict'])
+    hook._publish_model(None, path)
+    (published, ) = glob.glob(str(tmp_path / 'epoch_1-*.pth'))
+    assert set(torch.load(published,
+                          weights_only=True)) == {'meta', 'state_dict'}
