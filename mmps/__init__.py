@@ -4,8 +4,6 @@ import mmdet
 import mmengine
 from mmengine.utils import digit_version
 
-from .utils.checkpoint import (allow_checkpoint_globals,
-                               pickle_history_buffers_without_functions)
 from .version import __version__, version_info
 
 mmcv_minimum_version = '2.0.0rc4'
@@ -36,11 +34,5 @@ assert (mmdet_version >= digit_version(mmdet_minimum_version)
     f'MMDetection=={mmdet.__version__} is used but incompatible. ' \
     f'Please install mmdet>={mmdet_minimum_version}, ' \
     f'<{mmdet_maximum_version}.'
-
-# mmengine loads checkpoints with torch.load, whose default became
-# weights_only=True in torch 2.6: allow-list what its checkpoints hold, and
-# stop writing the one thing that would need `getattr`.
-allow_checkpoint_globals()
-pickle_history_buffers_without_functions()
 
 __all__ = ['__version__', 'version_info', 'digit_version']

@@ -7,10 +7,9 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 from mmps.evaluation import DumpSearchResults
+from mmps.registry import RUNNERS
 from mmps.utils import fall_back_to_gloo, register_all_modules
 from mmps.visualization import draw_worst_queries
 
@@ -80,6 +79,8 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    # a tested checkpoint must hold every weight of the model
+    cfg.allow_partial_load = False
 
     if args.show_dir:
         evaluators = cfg.test_evaluator if isinstance(
@@ -90,10 +91,9 @@ def main():
                     args.show_dir, 'worst_queries.json')
                 evaluator.num_worst_queries = args.num_worst
 
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
+    # mmps' runner loads checkpoints safely and strictly, saves atomically
+    cfg.setdefault('runner_type', 'mmps.engine.SafeCheckpointRunner')
+    runner = RUNNERS.build(cfg)
 
     if args.out is not None:
         runner.test_evaluator.metrics.append(

@@ -6,9 +6,8 @@ import os.path as osp
 
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
+from mmps.registry import RUNNERS
 from mmps.utils import fall_back_to_gloo, register_all_modules
 
 
@@ -96,10 +95,9 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
+    # mmps' runner loads checkpoints safely and strictly, saves atomically
+    cfg.setdefault('runner_type', 'mmps.engine.SafeCheckpointRunner')
+    runner = RUNNERS.build(cfg)
     runner.train()
 
 

@@ -3,9 +3,18 @@ _base_ = ['mmdet::_base_/default_runtime.py']
 
 default_scope = 'mmps'
 
+# checkpoints load under torch's weights_only and must fit the model; they
+# are written atomically (a killed run keeps its last complete checkpoint);
+# the module path finds the runner with or without the mmps default scope
+runner_type = 'mmps.engine.SafeCheckpointRunner'
+# True loads only the weights of `load_from` that fit (e.g. to fine-tune
+# from another dataset's model); resuming and tools/test.py stay strict
+allow_partial_load = False
+
 default_hooks = dict(
     checkpoint=dict(
-        type='CheckpointHook',
+        _scope_='mmps',
+        type='AtomicCheckpointHook',
         interval=1,
         max_keep_ckpts=3,
         save_best='mmps/mAP',

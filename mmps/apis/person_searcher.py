@@ -13,7 +13,6 @@ from mmengine.dataset import Compose
 from mmengine.logging import print_log
 from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset
 
@@ -143,8 +142,10 @@ class PersonSearcher:
 
     Args:
         config (str | Path | Config): The model's config.
-        checkpoint (str, optional): Its weights. Without, the model keeps
-            its initialisation (for tests).
+        checkpoint (str, optional): Its weights, read under torch's
+            ``weights_only``; every weight of the model must be in it (see
+            :func:`mmps.utils.load_model_checkpoint`). Without, the model
+            keeps its initialisation (for tests).
         device (str): ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
             Defaults to ``'cpu'``.
         batch_size (int): Images per forward pass. Defaults to 4.
@@ -165,7 +166,7 @@ class PersonSearcher:
                  num_workers: int = 0,
                  cfg_options: Optional[dict] = None,
                  cws: Optional[bool] = None) -> None:
-        from mmps.utils import register_all_modules
+        from mmps.utils import load_model_checkpoint, register_all_modules
         register_all_modules(init_default_scope=False)
         cfg = Config.fromfile(config) if isinstance(
             config, (str, Path)) else copy.deepcopy(config)
@@ -181,7 +182,7 @@ class PersonSearcher:
         self.model = revert_sync_batchnorm(
             MODELS.build(copy.deepcopy(cfg.model)))
         if checkpoint is not None:
-            load_checkpoint(self.model, checkpoint, map_location='cpu')
+            load_model_checkpoint(self.model, checkpoint)
         self.model.cfg = cfg
         self.model.to(device).eval()
         self.cfg = cfg

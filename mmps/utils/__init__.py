@@ -1,12 +1,17 @@
 # Copyright (c) mmps contributors. All rights reserved.
-from .atomic_write import atomic_write
-from .checkpoint import allow_checkpoint_globals, checkpoint_globals
+from .atomic_write import atomic_path, atomic_write
+from .checkpoint import (allowed_checkpoint_globals, checkpoint_globals,
+                         load_checkpoint_file)
 from .dist_utils import all_gather_cat
+from .model_weights import (DEFAULT_REVISE_KEYS, load_model_checkpoint,
+                            load_model_state)
 from .seqnet_converter import convert_seqnet_state_dict, seqnet_state_dict
 from .setup_env import fall_back_to_gloo, register_all_modules
 
 __all__ = [
-    'all_gather_cat', 'allow_checkpoint_globals', 'atomic_write',
-    'checkpoint_globals', 'convert_seqnet_state_dict', 'fall_back_to_gloo',
-    'register_all_modules', 'seqnet_state_dict'
+    'all_gather_cat', 'allowed_checkpoint_globals', 'atomic_path',
+    'atomic_write', 'checkpoint_globals', 'convert_seqnet_state_dict',
+    'DEFAULT_REVISE_KEYS', 'fall_back_to_gloo', 'load_checkpoint_file',
+    'load_model_checkpoint', 'load_model_state', 'register_all_modules',
+    'seqnet_state_dict'
 ]

@@ -6,15 +6,54 @@ import uuid
 from typing import BinaryIO, Iterator
 
 
+def _fsync(path: str) -> None:
+    """Flush a file to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """A temporary path whose file appears at ``path`` only once complete.
+
+    The body writes the temporary file (hidden, in the same folder); when it
+    ends without an error, the file is flushed to the disk and renamed over
+    ``path`` (``os.replace``, atomic on one file system), so ``path`` holds
+    either its old content (or nothing) or the complete new one, even if
+    the process is killed meanwhile. On an error the temporary file is
+    removed; a killed process leaves it behind, never read. The folder is
+    created if missing.
+
+    Example:
+        >>> with atomic_path('work_dir/epoch_3.pth') as tmp:
+        ...     torch.save(checkpoint, tmp)
+
+    Args:
+        path (str): The file to write.
+
+    Yields:
+        str: The temporary file to write instead.
+    """
+    folder, name = osp.split(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = osp.join(folder, f'.{name}.{uuid.uuid4().hex}.tmp')
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.replace(tmp, path)
+    finally:
+        if osp.lexists(tmp):
+            os.remove(tmp)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str) -> Iterator[BinaryIO]:
     """Open a binary file that appears at ``path`` only once complete.
 
-    The data goes to a hidden temporary file in the same folder, which is
-    flushed to disk and then renamed over ``path`` (``os.replace``, atomic
-    on POSIX and Windows). A crash or an error before the end leaves
-    ``path`` as it was: the old file or none, never a truncated one. The
-    folder is created if missing.
+    :func:`atomic_path` for code that writes to a file object.
 
     Args:
         path (str): The file to write.
@@ -22,16 +61,6 @@ def atomic_write(path: str) -> Iterator[BinaryIO]:
     Yields:
         BinaryIO: The temporary file, open for writing.
     """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = osp.join(folder,
-                         f'.{osp.basename(path)}.{uuid.uuid4().hex}.tmp')
-    try:
-        with open(temporary, 'xb') as file:
+    with atomic_path(path) as tmp:
+        with open(tmp, 'xb') as file:
             yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    finally:
-        if osp.exists(temporary):
-            os.remove(temporary)

@@ -12,6 +12,7 @@ import shutil
 import mmcv
 import numpy as np
 import pytest
+import torch
 
 from mmps.apis import GalleryIndex, PersonSearcher, list_gallery_images
 from mmps.datasets.cuhk_sysu_format import load_pool
@@ -150,3 +151,19 @@ def test_query_boxes_that_are_not_finite_are_refused(setup, box):
             ValueError, match=r'of shape \(Q, 4\), got shape '
             r'\(5,\)'):
         searcher.search(images[0], [1, 2, 3, 4, 5], index)
+
+
+def test_the_checkpoint_must_fit_the_model(setup, tmp_path):
+    cfg, searcher, _, _ = setup
+    state = searcher.model.state_dict()
+    path = str(tmp_path / 'model.pth')
+    torch.save(dict(state_dict=state, meta=dict()), path)
+    assert PersonSearcher(cfg, path).fingerprint == searcher.fingerprint
+    # the keys of another code base: the model would run on random weights
+    state['backbone.stem.weight'] = state.pop('backbone.conv1.weight')
+    torch.save(dict(state_dict=state, meta=dict()), path)
+    with pytest.raises(
+            RuntimeError,
+            match=r'missing from the checkpoint \(1\): backbone.conv1.weight\n'
+            r'  not in the model \(1\): backbone.stem.weight'):
+        PersonSearcher(cfg, path)

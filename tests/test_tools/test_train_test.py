@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import os.path as osp
+import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +17,9 @@ import pytest
 import torch
 
 from mmps.evaluation import PREDICTION_KEYS, load_predictions
+from mmps.registry import MODELS
 from mmps.testing import get_tiny_synthetic_config
+from mmps.utils import load_checkpoint_file
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -30,16 +33,19 @@ def tiny_config(tmp_path, max_epochs=2, val_interval=1) -> str:
     return path
 
 
-def run_tool(*args, mim=False):
-    """Run a tool in a subprocess; fail with its output if it fails."""
-    env = dict(os.environ, PYTHONPATH=REPO, PYTHONWARNINGS='ignore')
+def run_tool(*args, mim=False, returncode=0, **env):
+    """Run a tool in a subprocess; fail with its output if it ends with
+    another code than ``returncode``. ``env`` adds environment variables.
+    """
+    env = {**os.environ, 'PYTHONPATH': REPO, 'PYTHONWARNINGS': 'ignore', **env}
     if mim:
         command = [osp.join(osp.dirname(sys.executable), 'mim')] + list(args)
     else:
         command = [sys.executable] + list(args)
     done = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.returncode == returncode, \
+        done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr
 
 
@@ -58,7 +64,7 @@ def train_scalars(work_dir):
 
 
 def oim_state(checkpoint):
-    state = torch.load(checkpoint, map_location='cpu')['state_dict']
+    state = load_checkpoint_file(checkpoint)['state_dict']
     prefix = 'roi_head.embedding_head.loss_reid.'
     return {
         k[len(prefix):]: v
@@ -178,6 +184,97 @@ def test_resume_repeats_an_uninterrupted_run(tmp_path):
             atol=1e-5), key
 
 
+KILL_MID_WRITE = """
+import os
+import signal
+
+from mmengine.fileio.backends.local_backend import LocalBackend
+
+KILL_AT = int(os.environ.get('KILL_AT_CHECKPOINT_WRITE', 0))
+put = LocalBackend.put
+writes = 0
+
+
+def put_or_die(self, obj, filepath):
+    global writes
+    writes += '.pth' in str(filepath)
+    if writes == KILL_AT:  # half of the checkpoint is on the disk
+        with open(filepath, 'wb') as f:
+            f.write(obj[:len(obj) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    put(self, obj, filepath)
+
+
+LocalBackend.put = put_or_die
+"""
+
+
+def test_a_kill_while_a_checkpoint_is_written_keeps_the_last_one(tmp_path):
+    """SIGKILL halfway through the third checkpoint write: epoch_1.pth saved
+    again after the first validation (new best score), the file that
+    ``last_checkpoint`` names; --resume continues from its complete copy."""
+    (tmp_path / 'kill_mid_write.py').write_text(KILL_MID_WRITE)
+    cfg = get_tiny_synthetic_config(
+        str(tmp_path / 'synthetic'), max_epochs=2, val_interval=1)
+    cfg.custom_imports = dict(imports=['kill_mid_write'])
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    work_dir = str(tmp_path / 'work')
+    pythonpath = f'{REPO}:{tmp_path}'
+    run_tool(
+        'tools/train.py',
+        config,
+        '--work-dir',
+        work_dir,
+        returncode=-signal.SIGKILL,
+        PYTHONPATH=pythonpath,
+        KILL_AT_CHECKPOINT_WRITE='3')
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        assert f.read() == osp.join(work_dir, 'epoch_1.pth')
+    assert load_checkpoint_file(osp.join(work_dir,
+                                         'epoch_1.pth'))['meta']['epoch'] == 1
+    assert osp.isfile(osp.join(work_dir, 'best_mmps_mAP_epoch_1.pth'))
+
+    # epoch 2 without validation: it is not what is tested, and takes time
+    out = run_tool(
+        'tools/train.py',
+        config,
+        '--work-dir',
+        work_dir,
+        '--resume',
+        '--cfg-options',
+        'train_cfg.val_begin=3',
+        PYTHONPATH=pythonpath)
+    assert 'resumed epoch: 1' in out
+    assert load_checkpoint_file(osp.join(work_dir,
+                                         'epoch_2.pth'))['meta']['epoch'] == 2
+
+
+def test_the_test_tool_refuses_a_checkpoint_of_another_model(tmp_path):
+    cfg = get_tiny_synthetic_config(str(tmp_path / 'synthetic'))
+    config = str(tmp_path / 'tiny.py')
+    cfg.dump(config)
+    state = MODELS.build(cfg.model).state_dict()
+    prefix = 'roi_head.embedding_head.'
+    renamed = {
+        key.replace(prefix, 'roi_head.reid_head.'): value
+        for key, value in state.items()
+    }
+    checkpoint = str(tmp_path / 'other.pth')
+    torch.save(dict(state_dict=renamed, meta=dict()), checkpoint)
+    out = run_tool(
+        'tools/test.py',
+        config,
+        checkpoint,
+        '--work-dir',
+        str(tmp_path / 'test'),
+        returncode=1)
+    assert f'the checkpoint {checkpoint} does not fit the PersonSearch ' \
+        'model' in out
+    assert f'missing from the checkpoint (9): {prefix}' in out
+    assert 'not in the model (10): roi_head.reid_head.' in out
+
+
 DUMP_HOOK = """
 import torch
 from mmengine.dist import get_rank
@@ -212,20 +309,19 @@ def test_two_process_gloo_training_keeps_one_memory(tmp_path):
     config = str(tmp_path / 'tiny.py')
     cfg.dump(config)
     bin_dir = osp.dirname(sys.executable)
-    done = subprocess.run(
-        [
-            'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
-            str(tmp_path / 'work')
-        ],
-        cwd=REPO,
-        env=dict(
-            os.environ,
-            PATH=f'{bin_dir}:{os.environ.get("PATH", "")}',
-            PYTHONPATH=f'{REPO}:{tmp_path}',
-            PYTHONWARNINGS='ignore',
-            PORT=str(_free_port())),
-        capture_output=True,
-        text=True)
+    done = subprocess.run([
+        'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+        str(tmp_path / 'work')
+    ],
+                          cwd=REPO,
+                          env=dict(
+                              os.environ,
+                              PATH=f'{bin_dir}:{os.environ.get("PATH", "")}',
+                              PYTHONPATH=f'{REPO}:{tmp_path}',
+                              PYTHONWARNINGS='ignore',
+                              PORT=str(_free_port())),
+                          capture_output=True,
+                          text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert 'gloo' in done.stdout + done.stderr
     states = [torch.load(dump_dir / f'{rank}.pth') for rank in range(2)]

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from mmps.utils import atomic_write
+from mmps.utils import atomic_path, atomic_write
 
 
 def test_replaces_the_file_when_complete(tmp_path):
@@ -57,3 +57,16 @@ def test_a_killed_writer_leaves_the_old_file(tmp_path):
     ])
     assert done.returncode == -signal.SIGKILL
     assert path.read_bytes() == b'old'
+
+
+def test_a_path_for_writers_that_take_one(tmp_path):
+    path = tmp_path / 'last_checkpoint'
+    path.write_text('old')
+    with atomic_path(str(path)) as tmp:
+        assert os.path.dirname(tmp) == str(tmp_path)
+        with open(tmp, 'w') as f:
+            f.write('new')
+        # until the body ends, the file keeps its old content
+        assert path.read_text() == 'old'
+    assert path.read_text() == 'new'
+    assert os.listdir(tmp_path) == ['last_checkpoint']

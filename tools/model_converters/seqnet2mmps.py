@@ -18,8 +18,8 @@ import os.path as osp
 import torch
 
 from mmps import __version__
-from mmps.utils import (allow_checkpoint_globals, atomic_write,
-                        convert_seqnet_state_dict, seqnet_state_dict)
+from mmps.utils import (atomic_write, convert_seqnet_state_dict,
+                        load_checkpoint_file, seqnet_state_dict)
 
 LOOKUP_TABLE = 'roi_head.embedding_head.loss_reid.lookup_table'
 
@@ -60,8 +60,8 @@ def pad_lookup_table(state_dict: dict, rows: int, source: str) -> None:
 def main():
     """Read, convert, check and write."""
     args = parse_args()
-    allow_checkpoint_globals()
-    checkpoint = torch.load(args.src, map_location='cpu', weights_only=True)
+    # weights_only with mmps' allow-list: a pickle that runs code is refused
+    checkpoint = load_checkpoint_file(args.src)
     state_dict = convert_seqnet_state_dict(
         seqnet_state_dict(checkpoint, args.src), args.src)
     if args.lookup_table_rows is not None:
