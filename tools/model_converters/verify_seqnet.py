@@ -67,6 +67,11 @@ def parse_args():
     parser.add_argument('--work-dir', help='where to keep the files')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
+        '--reuse-reference',
+        action='store_true',
+        help='keep SeqNet\'s outputs and checkpoint from an earlier run in '
+        '--work-dir (run mmps\' side only)')
+    parser.add_argument(
         '--reference',
         action='store_true',
         help='(internal) run SeqNet; in SeqNet\'s environment')
@@ -354,7 +359,8 @@ def main():
         args.seqnet_root, '--work-dir', work_dir, '--seed',
         str(args.seed)
     ] + (['--checkpoint', args.checkpoint] if args.checkpoint else [])
-    subprocess.run(command, check=True)
+    if not (args.reuse_reference and osp.isfile(reference)):
+        subprocess.run(command, check=True)
     converted = osp.join(work_dir, 'seqnet_mmps.pth')
     subprocess.run([
         sys.executable,
