@@ -5,6 +5,7 @@ not load beside mmps' torch): box coding, RoIAlign and the RPN's proposal
 selection."""
 import math
 
+import pytest
 import torch
 from mmengine.config import Config, ConfigDict
 
@@ -141,7 +142,10 @@ def torchvision_proposals(logits, deltas, anchors, image_shape, pre_nms,
     return boxes[kept], scores[kept]
 
 
-def test_rpn_proposals_are_torchvisions():
+@pytest.mark.parametrize('logit_scale', [3.0, 100.0])
+def test_rpn_proposals_are_torchvisions(logit_scale):
+    """At scale 100 most sigmoids are exactly 1.0: the logits decide the
+    order, as torchvision's topk and stable NMS keep it."""
     rpn_head = MODELS.build(
         dict(
             NAE.rpn_head,
@@ -156,7 +160,7 @@ def test_rpn_proposals_are_torchvisions():
     height, width = 5, 7
     num_anchors = 15
     cls_score = torch.randn(
-        num_anchors, height, width, generator=generator) * 3
+        num_anchors, height, width, generator=generator) * logit_scale
     bbox_pred = torch.randn(
         num_anchors * 4, height, width, generator=generator) * 0.3
     anchors = rpn_head.prior_generator.grid_priors([(height, width)],
@@ -174,3 +178,5 @@ def test_rpn_proposals_are_torchvisions():
     assert len(results) == len(boxes) == 15
     torch.testing.assert_close(results.bboxes, boxes, atol=1e-3, rtol=0)
     torch.testing.assert_close(results.scores, scores)
+    if logit_scale > 10:
+        assert (results.scores == 1.0).sum() > 5

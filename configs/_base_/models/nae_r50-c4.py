@@ -27,6 +27,8 @@ model = dict(
         norm_eval=False,
         init_cfg=torchvision_resnet50),
     rpn_head=dict(
+        # ranks anchors by logit and keeps ties in order, as torchvision
+        type='TorchvisionRPNHead',
         # torchvision rounds the anchors to integers
         anchor_generator=dict(
             type='TorchvisionAnchorGenerator',

@@ -13,6 +13,8 @@ def slow_reference(boxes, scores, score_thr, min_size, iou_thr, max_num):
         i for i in range(len(boxes)) if scores[i] > score_thr and boxes[i][2] -
         boxes[i][0] >= min_size and boxes[i][3] - boxes[i][1] >= min_size
     ]
+    # Python's sort is stable: equal scores keep their input order, as in
+    # torchvision's NMS
     candidates.sort(key=lambda i: -scores[i])
 
     def iou(a, b):
@@ -60,3 +62,23 @@ def test_nothing_above_the_threshold():
             nms=dict(type='nms', iou_threshold=0.5),
             max_per_img=10))
     assert keep.numel() == 0
+
+
+def test_equal_scores_keep_their_order():
+    """A trained model scores confident persons exactly 1.0: of two
+    overlapping boxes with equal scores, the first one given survives."""
+    generator = torch.Generator().manual_seed(3)
+    xy = torch.rand(40, 2, generator=generator) * 60
+    boxes = torch.cat([xy, xy + 30], 1)
+    scores = torch.ones(40)
+    scores[::3] = 0.9
+    cfg = dict(
+        score_thr=0.5, nms=dict(type='nms', iou_threshold=0.3), max_per_img=40)
+    keep = filter_person_detections(boxes, scores, cfg)
+    assert keep.tolist() == slow_reference(boxes.tolist(), scores.tolist(),
+                                           0.5, 0, 0.3, 40)
+    # the reverse input order keeps other boxes: the order decides
+    reverse = torch.arange(39, -1, -1)
+    kept_reversed = reverse[filter_person_detections(boxes[reverse],
+                                                     scores[reverse], cfg)]
+    assert set(kept_reversed.tolist()) != set(keep.tolist())
