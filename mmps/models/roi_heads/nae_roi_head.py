@@ -134,26 +134,18 @@ class NAERoIHead(PersonSearchRoIHead):
                 results['cls_score'])['loss_reid'])
         return losses
 
-    def embed_boxes(self, x: Tuple[Tensor],
-                    batch_bboxes: List[Tensor]) -> List[Tensor]:
-        """Embed given boxes of each image (query mode).
+    def embed_rois(self, x: Tuple[Tensor], rois: Tensor) -> Tensor:
+        """Embeddings of RoIs (query mode): the norm-aware head's directions.
 
         Args:
             x (tuple[Tensor]): Multi-level image features.
-            batch_bboxes (list[Tensor]): Boxes of each image in the network
-                input's coordinates, each (n_i, 4).
+            rois (Tensor): RoIs, shape (n, 5), n > 0.
 
         Returns:
-            list[Tensor]: Unit-norm embeddings of each image, each (n_i, D).
+            Tensor: Unit-norm embeddings, shape (n, D).
         """
-        rois = bbox2roi(batch_bboxes)
-        if rois.shape[0] == 0:
-            return [
-                rois.new_zeros(0, self.embedding_head.embed_channels)
-                for _ in batch_bboxes
-            ]
         embeddings, _ = self._embed(self.pooled_features(x, rois))
-        return list(embeddings.split([len(b) for b in batch_bboxes]))
+        return embeddings
 
     @staticmethod
     def decode_boxes(bbox_coder, rois: Tensor, bbox_pred: Tensor,

@@ -145,12 +145,24 @@ class PersonSearchRoIHead(StandardRoIHead):
                 rois.new_zeros(0, self.embedding_head.embed_channels)
                 for _ in batch_bboxes
             ]
+        embeddings = self.embed_rois(x, rois)
+        return list(embeddings.split([len(b) for b in batch_bboxes]))
+
+    def embed_rois(self, x: Tuple[Tensor], rois: Tensor) -> Tensor:
+        """Embeddings of RoIs: RoI features, shared head, embedding head.
+
+        Args:
+            x (tuple[Tensor]): Multi-level image features.
+            rois (Tensor): RoIs, shape (n, 5), n > 0.
+
+        Returns:
+            Tensor: Unit-norm embeddings, shape (n, D).
+        """
         bbox_feats = self.bbox_roi_extractor(
             x[:self.bbox_roi_extractor.num_inputs], rois)
         if self.with_shared_head:
             bbox_feats = self.shared_head(bbox_feats)
-        embeddings = self.embedding_head(bbox_feats)
-        return list(embeddings.split([len(b) for b in batch_bboxes]))
+        return self.embedding_head(bbox_feats)
 
     def predict_bbox(self,
                      x: Tuple[Tensor],

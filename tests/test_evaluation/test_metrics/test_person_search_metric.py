@@ -130,20 +130,11 @@ def test_cuhk_sysu_subsets(tmp_path):
     assert results['mmps/resolution/top1'] == 1.0
 
 
-def test_cbgm_reranks_with_the_query_image_context(tmp_path):
-    """Query 0 (p10 in s4) searched in s5 (holds p10) and s6 (does not).
-
-    Context of the query (1, 0): the other person of s4, (0, 1); the
-    detection of s4 on the query box itself is left out. In s5 the person
-    (53.13 deg: 0.6 to the query, 0.8 to the context) and another (80 deg:
-    0.17, 0.98): the best matching pairs the query with the person (1.59 >
-    0.97), whose score becomes 0.98, above s6's false positive (0.7). In s6
-    the false positive (45.57 deg: 0.7, 0.71) goes to the context person:
-    unchanged. Plain: AP 1/2, top-1 0; with CBGM: AP 1, top-1 1.
-    """
-    root = write_cuhk_sysu(tmp_path)
+def _cbgm_samples(root):
+    """Query 0 (p10 in s4) with a context person in s4, searched in s5
+    (p10 and another person) and s6 (a false positive)."""
     image = f'{root}/Image/SSM/' + '{}'
-    samples = [
+    return [
         _sample(
             image.format('s4.jpg'), [[3, 4, 14, 26], [60, 10, 75, 40]],
             [0.95, 0.7], _unit(0, 90), [[3, 4, 14, 26], [60, 10, 75, 40]],
@@ -164,6 +155,21 @@ def test_cbgm_reranks_with_the_query_image_context(tmp_path):
             _unit(0), [[25, 15, 41, 55]], [12],
             query_index=1),
     ]
+
+
+def test_cbgm_reranks_with_the_query_image_context(tmp_path):
+    """Query 0 (p10 in s4) searched in s5 (holds p10) and s6 (does not).
+
+    Context of the query (1, 0): the other person of s4, (0, 1); the
+    detection of s4 on the query box itself is left out. In s5 the person
+    (53.13 deg: 0.6 to the query, 0.8 to the context) and another (80 deg:
+    0.17, 0.98): the best matching pairs the query with the person (1.59 >
+    0.97), whose score becomes 0.98, above s6's false positive (0.7). In s6
+    the false positive (45.57 deg: 0.7, 0.71) goes to the context person:
+    unchanged. Plain: AP 1/2, top-1 0; with CBGM: AP 1, top-1 1.
+    """
+    root = write_cuhk_sysu(tmp_path)
+    samples = _cbgm_samples(root)
     metric = METRICS.build(
         dict(
             type='PersonSearchMetric',
@@ -219,28 +225,7 @@ def test_cbgm_with_seqnets_context_rule(tmp_path):
     the query's match there rises to 0.98, AP 1.
     """
     root = write_cuhk_sysu(tmp_path)
-    image = f'{root}/Image/SSM/' + '{}'
-    samples = [
-        _sample(
-            image.format('s4.jpg'), [[3, 4, 14, 26], [60, 10, 75, 40]],
-            [0.95, 0.7], _unit(0, 90), [[3, 4, 14, 26], [60, 10, 75, 40]],
-            [10, -1]),
-        _sample(
-            image.format('s5.jpg'), [[40, 2, 50, 22], [10, 12, 24, 45]],
-            [0.9, 0.9], _unit(53.13, 80), [[10, 12, 24, 45], [40, 2, 50, 22]],
-            [-1, 10]),
-        _sample(
-            image.format('s6.jpg'), [[0, 0, 10, 10]], [0.8], _unit(45.57),
-            [[25, 15, 41, 55]], [12]),
-        _sample(
-            image.format('s4.jpg'), [[3, 4, 14, 26]], [1.0],
-            _unit(0), [[3, 4, 14, 26]], [10],
-            query_index=0),
-        _sample(
-            image.format('s6.jpg'), [[25, 15, 41, 55]], [1.0],
-            _unit(0), [[25, 15, 41, 55]], [12],
-            query_index=1),
-    ]
+    samples = _cbgm_samples(root)
     samples[3]['context_instances'] = dict(
         bboxes=torch.tensor([[3, 4, 14, 26], [60, 10, 75, 40], [0, 0, 9, 9]],
                             dtype=torch.float32),
