@@ -18,6 +18,11 @@ half_width_res5 = dict(
     norm_eval=False,
     init_cfg=None)
 model = dict(
+    # the synthetic pipelines resize with mmdet's Resize: normalise here
+    data_preprocessor=dict(
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
     backbone=dict(depth=18, base_channels=32, init_cfg=None),
     rpn_head=dict(
         in_channels=128,

@@ -6,16 +6,25 @@ _base_ = ['./cuhk_sysu.py']
 
 dataset_type = 'CUHKSYSUDataset'
 data_root = 'data/CUHK-SYSU/'
+# to [0, 1], RGB, ImageNet mean and std, then resized, in torchvision's
+# order (the model's data preprocessor only pads)
+torchvision_transform = dict(
+    type='TorchvisionResize',
+    min_size=900,
+    max_size=1500,
+    mean=[0.485, 0.456, 0.406],
+    std=[0.229, 0.224, 0.225],
+    to_rgb=True)
 train_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
     dict(type='LoadPersonSearchAnnotations', with_bbox=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='TorchvisionResize', min_size=900, max_size=1500),
+    torchvision_transform,
     dict(type='PackPersonSearchInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='TorchvisionResize', min_size=900, max_size=1500),
+    torchvision_transform,
     # after the resize: ground truth (and query boxes) stay in image
     # coordinates
     dict(type='LoadPersonSearchAnnotations', with_bbox=True),

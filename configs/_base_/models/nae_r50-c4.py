@@ -14,11 +14,13 @@ torchvision_resnet50 = dict(
     type='Pretrained', checkpoint='torchvision://resnet50')
 model = dict(
     type='NAE',
-    # RGB input normalised with ImageNet's mean and std
+    # the images come in RGB, normalised with ImageNet's mean and std, from
+    # the pipeline (TorchvisionResize, in torchvision's order): only padding
+    # is left
     data_preprocessor=dict(
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
+        mean=[0.0, 0.0, 0.0],
+        std=[1.0, 1.0, 1.0],
+        bgr_to_rgb=False,
         pad_size_divisor=32),
     backbone=dict(
         style='pytorch',

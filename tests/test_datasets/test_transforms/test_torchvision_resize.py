@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 from mmdet.structures.bbox import HorizontalBoxes
 
 from mmps.datasets.transforms import (TorchvisionResize,
@@ -76,6 +78,38 @@ def test_pixels_and_boxes():
         rtol=1e-6)
 
 
+def test_normalises_first_as_torchvision_does():
+    """to_tensor (/255), (x - mean) / std, then interpolate: torchvision's
+    GeneralizedRCNNTransform, the same operations in the same order."""
+    rng = np.random.default_rng(1)
+    bgr = rng.integers(0, 256, (9, 13, 3)).astype(np.uint8)
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    transform = TRANSFORMS.build(
+        dict(
+            type='TorchvisionResize',
+            min_size=12,
+            max_size=40,
+            mean=mean,
+            std=std,
+            to_rgb=True))
+    out = transform(dict(img=bgr))['img']
+    rgb = torch.from_numpy(bgr[..., ::-1].copy()).permute(2, 0, 1).float()
+    normalised = (rgb.div(255) - torch.tensor(mean)[:, None, None]) / \
+        torch.tensor(std)[:, None, None]
+    expected = F.interpolate(
+        normalised[None],
+        size=torchvision_resize_shape(9, 13, 12, 40),
+        mode='bilinear',
+        align_corners=False)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(out, expected)
+    # normalising after resizing is another computation: not bit-equal
+    later = (bilinear(bgr[..., ::-1].astype(np.float64) / 255, *out.shape[:2])
+             - mean) / std
+    np.testing.assert_allclose(out, later, atol=1e-5)
+    with pytest.raises(ValueError, match='mean and std together'):
+        TorchvisionResize(mean=mean)
+
+
 def test_repr():
     assert repr(TorchvisionResize(900, 1500)) == \
-        'TorchvisionResize(min_size=900, max_size=1500)'
+        'TorchvisionResize(min_size=900, max_size=1500, to_rgb=False)'
