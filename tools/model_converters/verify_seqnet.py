@@ -90,9 +90,12 @@ def randomise(model, images: list, seed: int) -> None:
     activations grow through the ResNet until every score saturates. Here
     the BatchNorms get random affine parameters and statistics measured on
     the test images (one training-mode pass), the RPN logits and the
-    stage-1 person logits are scaled to spread around their thresholds,
-    and both box regressions move boxes by about a tenth of their size, so
-    that a mistake in any part changes the outputs.
+    stage-1 person logits are scaled to spread around their thresholds
+    without saturating (a score of exactly 1.0 ties with others, and
+    torchvision on the CPU orders proposals that tie by an unstable sort,
+    on the GPU by logit, as mmps does), and both box regressions move boxes
+    by about a tenth of their size, so that a mistake in any part changes
+    the outputs.
 
     Args:
         model (nn.Module): SeqNet, built without pretrained weights.
@@ -135,12 +138,21 @@ def randomise(model, images: list, seed: int) -> None:
         model.eval()
         for norm in norms:
             norm.momentum = 0.1
-        # spread the RPN logits and the stage-1 person logits
+        # spread the RPN logits (std about 3: none saturates) and the
+        # stage-1 person logits
         rpn = model.rpn.head
-        rpn.cls_logits.weight.copy_(normal(rpn.cls_logits.weight.shape, 0.3))
-        rpn.bbox_pred.weight.copy_(normal(rpn.bbox_pred.weight.shape, 0.005))
         transformed, _ = model.transform(images[:1])
         features = model.backbone(transformed.tensors)
+        hidden = rpn.conv(list(features.values())[0])
+        scale = 1.0 / float(hidden.norm(dim=1).mean())
+        rpn.cls_logits.weight.copy_(
+            normal(rpn.cls_logits.weight.shape, scale))
+        # the largest logit 8: no sigmoid reaches 1.0
+        logits = rpn.cls_logits(hidden)
+        rpn.cls_logits.weight.mul_(8.0 / float(logits.abs().max()))
+        rpn.cls_logits.bias.zero_()
+        rpn.bbox_pred.weight.copy_(
+            normal(rpn.bbox_pred.weight.shape, 0.2 * scale))
         proposals, _ = model.rpn(transformed, features)
         pooled = heads.box_head(
             heads.box_roi_pool(features, proposals,
@@ -152,6 +164,10 @@ def randomise(model, images: list, seed: int) -> None:
             normal(predictor.cls_score.weight.shape, 3 * scale))
         logits = pooled @ predictor.cls_score.weight.T
         margin = logits[:, 1] - logits[:, 0]
+        # margins within +-8 of their threshold: no softmax reaches 1.0
+        shrink = min(1.0, 8.0 / float((margin - margin.median()).abs().max()))
+        predictor.cls_score.weight.mul_(shrink)
+        margin = margin * shrink
         # about a quarter of the proposals score above 0.5
         predictor.cls_score.bias.copy_(
             torch.tensor([float(margin.quantile(0.75)), 0.0]))
