@@ -19,6 +19,11 @@ NAE_MODEL = '_base_/models/nae_r50-c4.py'
 def _build(name, score_thr=0.0, **kwargs):
     torch.manual_seed(0)
     cfg = get_tiny_model_cfg(name, num_person_ids=4, **kwargs)
+    # the configs normalise in their pipeline (TorchvisionResize) and the
+    # preprocessor only pads; these tests feed raw pixels, which saturate
+    # an untrained model's scores at exactly 1.0 (all tied)
+    cfg.data_preprocessor.update(
+        mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
     # an untrained model scores near 0.5: keep what it finds
     cfg.test_cfg.rcnn.score_thr = score_thr
     if 'proposal' in cfg.test_cfg.rcnn:
