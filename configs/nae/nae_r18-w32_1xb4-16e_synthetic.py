@@ -4,25 +4,24 @@
 # else is NAE's model (configs/_base_/models/nae_r50-c4.py).
 _base_ = [
     '../_base_/models/nae_r50-c4.py', '../_base_/datasets/synthetic.py',
-    '../_base_/schedules/schedule_20e.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/schedule_synthetic_16e.py',
+    '../_base_/default_runtime.py'
 ]
 
 norm_cfg = dict(type='BN', requires_grad=True)
-half_width_res5 = dict(
-    _delete_=True,
-    type='ScaledResLayer',
-    depth=18,
-    base_channels=32,
-    style='pytorch',
-    norm_cfg=norm_cfg,
-    norm_eval=False,
-    init_cfg=None)
+half_width_res5 = dict(_delete_=True,
+                       type='ScaledResLayer',
+                       depth=18,
+                       base_channels=32,
+                       style='pytorch',
+                       norm_cfg=norm_cfg,
+                       norm_eval=False,
+                       init_cfg=None)
 model = dict(
     # the synthetic pipelines resize with mmdet's Resize: normalise here
-    data_preprocessor=dict(
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
+    data_preprocessor=dict(mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375],
+                           bgr_to_rgb=True),
     backbone=dict(depth=18, base_channels=32, init_cfg=None),
     rpn_head=dict(
         in_channels=128,
@@ -32,30 +31,16 @@ model = dict(
     roi_head=dict(
         shared_head=half_width_res5,
         # 8x8 RoIs (4x4 after conv5): conv5 on the RoIs is most of the cost
-        bbox_roi_extractor=dict(
-            out_channels=128, roi_layer=dict(output_size=8)),
+        bbox_roi_extractor=dict(out_channels=128,
+                                roi_layer=dict(output_size=8)),
         bbox_head=dict(in_channels=256),
-        embedding_head=dict(
-            in_channels=(128, 256),
-            loss_reid=dict(num_person_ids=300, queue_size=500))),
-    train_cfg=dict(
-        rpn_proposal=dict(nms_pre=2000, max_per_img=500),
-        rcnn=dict(sampler=dict(num=32))),
+        embedding_head=dict(in_channels=(128, 256),
+                            loss_reid=dict(num_person_ids=300,
+                                           queue_size=500))),
+    train_cfg=dict(rpn_proposal=dict(nms_pre=2000, max_per_img=500),
+                   rcnn=dict(sampler=dict(num=32))),
     test_cfg=dict(rpn=dict(nms_pre=1000, max_per_img=100)))
 
-# the OIM quick start's schedule
-train_cfg = dict(max_epochs=16, val_interval=4)
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True),
-    dict(type='MultiStepLR', begin=0, end=16, by_epoch=True, milestones=[12])
-]
-optim_wrapper = dict(optimizer=dict(lr=0.02))
 default_hooks = dict(logger=dict(interval=10))
 randomness = dict(seed=0)
 

@@ -1,35 +1,11 @@
-# CUHK-SYSU with the input of torchvision's detection models (NAE, SeqNet):
-# images decoded by Pillow (their loaders use PIL), flipped, then resized
-# as GeneralizedRCNNTransform does (bilinear on the float image, shorter
-# side 900, longer side at most 1500, sizes rounded down).
-_base_ = ['./cuhk_sysu.py']
+# CUHK-SYSU with the input of torchvision's detection models (NAE, SeqNet,
+# torchvision_pipelines.py).
+_base_ = ['./cuhk_sysu.py', './torchvision_pipelines.py']
 
 dataset_type = 'CUHKSYSUDataset'
 data_root = 'data/CUHK-SYSU/'
-# to [0, 1], RGB, ImageNet mean and std, then resized, in torchvision's
-# order (the model's data preprocessor only pads)
-torchvision_transform = dict(
-    type='TorchvisionResize',
-    min_size=900,
-    max_size=1500,
-    mean=[0.485, 0.456, 0.406],
-    std=[0.229, 0.224, 0.225],
-    to_rgb=True)
-train_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
-    dict(type='RandomFlip', prob=0.5),
-    torchvision_transform,
-    dict(type='PackPersonSearchInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', imdecode_backend='pillow'),
-    torchvision_transform,
-    # after the resize: ground truth (and query boxes) stay in image
-    # coordinates
-    dict(type='LoadPersonSearchAnnotations', with_bbox=True),
-    dict(type='PackPersonSearchInputs')
-]
+train_pipeline = {{_base_.torchvision_train_pipeline}}
+test_pipeline = {{_base_.torchvision_test_pipeline}}
 
 # NAE and SeqNet batch images in any order (no aspect ratio grouping)
 train_dataloader = dict(
