@@ -84,7 +84,7 @@ def _protocol_structs(tests):
         gallery_structs = _structs(
             ('imname', 'idlocate', 'ishard'),
             [(np.array([n]), _row(*b) if b is not None else np.zeros(
-                (0, 0)), _row(0)) for n, b in gallery])
+                (1, 0)), _row(0)) for n, b in gallery])
         entries.append((query, gallery_structs))
     return _structs(('Query', 'Gallery'), entries)
 

@@ -100,3 +100,31 @@ def test_an_existing_tree_of_another_config_is_refused(tmp_path):
     (tmp_path / 'e' / 'mine.txt').write_text('user data')
     with pytest.raises(FileExistsError, match='not a synthetic dataset'):
         generate_synthetic_dataset(str(tmp_path / 'e'))
+
+
+def test_cuhk_sysu_protocol_reads_as_the_reference_evaluations_read_it(
+        tmp_path):
+    """OIM's and SeqNet's CUHK-SYSU evaluations walk ``TestG*.mat`` with
+    ``item[0][0]`` (image name) and ``item[1][0]`` (the box, empty where the
+    person is absent): a gallery entry without the person must be a 1x0
+    array, as in the real files, not 0x0."""
+    from scipy.io import loadmat
+    config = SyntheticConfig(**SMALL)
+    root = generate_synthetic_dataset(
+        str(tmp_path / 'cuhk'), 'cuhk_sysu', config)
+    truth = generate(config)
+    protocol = loadmat(
+        osp.join(root, 'annotation', 'test', 'train_test',
+                 'TestG50.mat'))['TestG50'].squeeze()
+    assert len(protocol['Query']) == len(truth.queries)
+    for k, (identity, scene, _) in enumerate(truth.queries):
+        located, names = 0, []
+        for item in protocol['Gallery'][k].squeeze():
+            names.append(str(item[0][0]))
+            box = item[1][0]
+            assert box.size in (0, 4)
+            located += box.size > 0
+        holding = sum(1 for i, s in enumerate(truth.test)
+                      if i != scene and identity in s.identities)
+        assert len(names) == 50
+        assert located == holding

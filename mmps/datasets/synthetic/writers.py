@@ -128,8 +128,11 @@ def write_cuhk_sysu(dataset: SyntheticDataset,
             gallery = [
                 dict(
                     imname=gallery_names[i],
+                    # an empty 1x0 box where the person is absent, as in
+                    # the real files (the reference evaluations read
+                    # ``idlocate[0]``)
                     idlocate=_xywh(located[i]) if i in located else np.zeros(
-                        (0, 0)),
+                        (1, 0)),
                     ishard=np.array([[0]])) for i in chosen
             ]
             query = dict(
