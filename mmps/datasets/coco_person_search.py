@@ -6,11 +6,9 @@ from typing import List, Optional
 import numpy as np
 
 from mmps.registry import DATASETS
+from mmps.structures import UNLABELED_ID
 from .base_person_search_dataset import BasePersonSearchDataset
 from .utils import check_boxes, check_file, contiguous_ids
-
-#: ``person_id`` of an unlabeled person in the custom format.
-UNLABELED_ID = -1
 
 
 @dataclass

@@ -62,19 +62,16 @@ class SearchProtocol:
         query_person_ids (np.ndarray): Identity of each query, from its
             ``idname`` (``'p123'`` is 123), shape (Q, ).
         gallery_names (list[list[str]]): Gallery images of each query.
-        gallery_boxes (list[np.ndarray]): Per query, the query person's box
-            in each of its gallery images, ``x1, y1, x2, y2``, shape (N, 4),
-            NaN where the image does not hold the person (``idlocate``
-            empty).
-        gallery_raw_boxes (list[np.ndarray]): The same boxes as stored,
-            ``x, y, w, h``, used to match other files.
+        gallery_raw_boxes (list[np.ndarray]): Per query, the query
+            person's box in each of its gallery images as stored,
+            ``x, y, w, h``, shape (N, 4), NaN where the image does not hold
+            the person (``idlocate`` empty).
     """
     query_names: List[str]
     query_boxes: np.ndarray
     query_raw_boxes: np.ndarray
     query_person_ids: np.ndarray
     gallery_names: List[List[str]]
-    gallery_boxes: List[np.ndarray]
     gallery_raw_boxes: List[np.ndarray]
 
 
@@ -325,7 +322,6 @@ def load_protocol_file(path: str, key: str, what: str) -> SearchProtocol:
         query_raw_boxes=query_raw_boxes,
         query_person_ids=np.asarray(query_ids, dtype=np.int64),
         gallery_names=gallery_names,
-        gallery_boxes=[xywh_to_xyxy(b) for b in gallery_raw_boxes],
         gallery_raw_boxes=gallery_raw_boxes)
 
 

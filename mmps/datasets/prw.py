@@ -6,14 +6,13 @@ from typing import List, Tuple
 import numpy as np
 
 from mmps.registry import DATASETS
+from mmps.structures import UNLABELED_ID
 from .base_person_search_dataset import BasePersonSearchDataset
 from .utils import (check_file, contiguous_ids, load_mat, mat_cell_strings,
                     xywh_to_xyxy)
 
 #: Keys of the box array in ``annotations/<frame>.jpg.mat``, in order.
 ANNOTATION_KEYS = ('box_new', 'anno_file', 'anno_previous')
-#: Person id of an unlabeled person in PRW's annotations.
-PRW_UNLABELED_ID = -2
 
 
 def camera_of(frame: str) -> int:
@@ -165,7 +164,7 @@ class PRWDataset(BasePersonSearchDataset):
                     len(data_list),
                     f'{frame}.jpg',
                     boxes,
-                    np.where(ids < 0, -1, ids),
+                    np.where(ids < 0, UNLABELED_ID, ids),
                     self._annotation_path(frame),
                     size,
                     cam_id=camera_of(frame)))

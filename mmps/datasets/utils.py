@@ -7,6 +7,8 @@ import numpy as np
 from PIL import ExifTags, Image
 from scipy.io import loadmat
 
+from mmps.structures import UNLABELED_ID
+
 
 def check_file(path: str, what: str) -> str:
     """Return ``path`` if it is a file, else raise a clear error.
@@ -298,7 +300,7 @@ def contiguous_ids(raw_ids: np.ndarray, labeled_ids: np.ndarray) -> np.ndarray:
     if not known.all():
         raise ValueError(f'person id {raw_ids[labeled][~known][0]} is not '
                          f'among the labeled ids')
-    contiguous = np.full(len(raw_ids), -1, dtype=np.int64)
+    contiguous = np.full(len(raw_ids), UNLABELED_ID, dtype=np.int64)
     contiguous[labeled] = positions
     return contiguous
 

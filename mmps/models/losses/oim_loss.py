@@ -5,10 +5,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmps.registry import MODELS
+from mmps.structures import UNLABELED_ID
 from mmps.utils import all_gather_cat
-
-#: Person id of a person without an identity label.
-UNLABELED_ID = -1
 
 
 def oim_logits(features: Tensor, lookup_table: Tensor, queue: Tensor,
