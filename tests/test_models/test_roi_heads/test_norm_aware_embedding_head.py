@@ -67,7 +67,7 @@ def test_init_follows_nae():
         assert abs(float(linear.weight.detach().std()) - 0.01) < 0.003
         assert abs(float(norm.weight.detach().std()) - 0.01) < 0.005
         assert float(linear.bias.detach().abs().max()) == 0.0
-    assert float(head.rescaler.weight) == 1.0
+    assert float(head.rescaler.weight.detach()) == 1.0
 
 
 def test_wrong_number_of_inputs():
