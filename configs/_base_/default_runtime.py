@@ -1,4 +1,7 @@
-# Runtime of mmps: mmdet's, in the mmps scope, keeping the best search mAP.
+# Runtime of mmps: mmdet's, in the mmps scope. The last checkpoint is the
+# one to report on the test set, as the references report theirs; no
+# checkpoint is chosen by a score (to keep the best one on the validation
+# split, add save_best='mmps/mAP', rule='greater' to the checkpoint hook).
 _base_ = ['mmdet::_base_/default_runtime.py']
 
 default_scope = 'mmps'
@@ -16,9 +19,7 @@ default_hooks = dict(
         _scope_='mmps',
         type='AtomicCheckpointHook',
         interval=1,
-        max_keep_ckpts=3,
-        save_best='mmps/mAP',
-        rule='greater'))
+        max_keep_ckpts=3))
 custom_hooks = [
     # the OIM table must have one row per training identity of the dataset
     dict(type='NumPersonIdsCheckHook'),

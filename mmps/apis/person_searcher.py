@@ -16,6 +16,7 @@ from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset
 
+from mmps.datasets import dataset_part_configs
 from mmps.datasets.utils import check_boxes
 from mmps.registry import DATASETS, MODELS
 from .gallery_index import GalleryIndex, SearchMatch
@@ -201,9 +202,7 @@ class PersonSearcher:
     @staticmethod
     def _test_pipeline(cfg: Config, from_array: bool) -> Compose:
         """The test pipeline of the config, reading files or arrays."""
-        dataset = cfg.test_dataloader.dataset
-        if 'pipeline' not in dataset and 'datasets' in dataset:
-            dataset = dataset.datasets[0]
+        dataset = dataset_part_configs(cfg.test_dataloader.dataset)[0]
         pipeline = copy.deepcopy(dataset.pipeline)
         if from_array:
             for transform in pipeline:

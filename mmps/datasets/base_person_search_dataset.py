@@ -7,6 +7,8 @@ from mmdet.datasets import BaseDetDataset
 
 from .utils import (check_boxes, check_dir, clip_boxes_to_image,
                     make_instances, read_image_sizes)
+from .validation_split import (VAL_SPLIT_DEFAULTS, choose_validation_split,
+                               gallery_entries, holdout_entries, query_entries)
 
 
 class BasePersonSearchDataset(BaseDetDataset):
@@ -21,7 +23,13 @@ class BasePersonSearchDataset(BaseDetDataset):
     - ``'gallery'``: the test scene images with all person boxes;
       ``person_id`` is the dataset's own identity, or -1;
     - ``'query'``: one entry per query, the image and the query box only,
-      with ``is_query=True`` and ``query_index``.
+      with ``is_query=True`` and ``query_index``;
+    - ``'val_gallery'`` and ``'val_query'``: the gallery and the queries
+      of the validation split, a seeded subset of the training identities
+      (see :mod:`mmps.datasets.validation_split`), scored like PRW's test
+      (every gallery image but the query's own). The benchmarks have no
+      validation set, and a checkpoint chosen on the test split is chosen
+      on the test data.
 
     Each ``data_list`` entry holds ``img_path``, ``img_id``, ``width``,
     ``height``, ``instances`` (``bbox`` ``x1, y1, x2, y2`` in pixels,
@@ -29,18 +37,46 @@ class BasePersonSearchDataset(BaseDetDataset):
     dataset has cameras, ``cam_id``.
 
     Args:
-        split (str): ``'train'``, ``'gallery'`` or ``'query'``.
+        split (str): One of :attr:`SPLITS`.
+        val_split (dict, optional): ``num_ids``, ``num_distractor_images``
+            (each a count, or a float fraction) and ``seed`` of the
+            validation split, over :data:`VAL_SPLIT_DEFAULTS` (5% of the
+            identities seen in two or more images, 5% of the other images
+            as distractors, seed 0). The training split with
+            ``holdout_val`` and the validation splits must agree on it.
+        holdout_val (bool): ``'train'`` only: leave the validation
+            identities unlabeled and number the others ``0..L-V-1``, so
+            that validation measures identities never trained on.
+            Defaults to False (the official training set, as the papers
+            train on it).
         **kwargs: Arguments of :class:`mmdet.datasets.BaseDetDataset`.
     """
 
     METAINFO = dict(classes=('person', ), palette=[(220, 20, 60)])
-    SPLITS = ('train', 'gallery', 'query')
+    SPLITS = ('train', 'val_gallery', 'val_query', 'gallery', 'query')
+    #: Splits read from the training annotations.
+    TRAINING_SPLITS = ('train', 'val_gallery', 'val_query')
 
-    def __init__(self, split: str = 'train', **kwargs) -> None:
+    def __init__(self,
+                 split: str = 'train',
+                 val_split: Optional[dict] = None,
+                 holdout_val: bool = False,
+                 **kwargs) -> None:
+        name = type(self).__name__
         if split not in self.SPLITS:
-            raise ValueError(f'{type(self).__name__}: split must be one of '
-                             f'{self.SPLITS}, got {split!r}')
+            raise ValueError(f'{name}: split must be one of {self.SPLITS}, '
+                             f'got {split!r}')
+        if holdout_val and split != 'train':
+            raise ValueError(f'{name}: holdout_val applies to the train '
+                             f'split, not to {split!r}')
+        unknown = set(val_split or {}) - set(VAL_SPLIT_DEFAULTS)
+        if unknown:
+            raise ValueError(f'{name}: unknown val_split keys '
+                             f'{sorted(unknown)}; expected some of '
+                             f'{sorted(VAL_SPLIT_DEFAULTS)}')
         self.split = split
+        self.val_split = dict(VAL_SPLIT_DEFAULTS, **(val_split or {}))
+        self.holdout_val = holdout_val
         super().__init__(**kwargs)
 
     @property
@@ -55,11 +91,24 @@ class BasePersonSearchDataset(BaseDetDataset):
             list[dict]: The data list.
         """
         check_dir(self.data_root, f'{type(self).__name__} data_root')
-        loader = dict(
-            train=self.load_train,
-            gallery=self.load_gallery,
-            query=self.load_query)[self.split]
-        return loader()
+        if self.split == 'gallery':
+            return self.load_gallery()
+        if self.split == 'query':
+            return self.load_query()
+        train = self.load_train()
+        if self.split == 'train' and not self.holdout_val:
+            return train
+        split = choose_validation_split(
+            train,
+            where=f'{type(self).__name__} at {self.data_root}',
+            **self.val_split)
+        if self.split == 'val_gallery':
+            return gallery_entries(train, split)
+        if self.split == 'val_query':
+            return query_entries(train, split)
+        train, num_person_ids = holdout_entries(train, split)
+        self.set_num_person_ids(num_person_ids)
+        return train
 
     def load_train(self) -> List[dict]:
         """Entries of the training split; sets ``num_person_ids``."""

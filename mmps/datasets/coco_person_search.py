@@ -203,7 +203,8 @@ class CocoPersonSearchDataset(BasePersonSearchDataset):
 
     Args:
         ann_file (str): The annotation file, relative to ``data_root``.
-        split (str): ``'train'``, ``'gallery'`` or ``'query'``.
+        split (str): One of :attr:`SPLITS` (see
+            :class:`BasePersonSearchDataset`).
         data_prefix (dict): Image folder relative to ``data_root``.
             Defaults to ``dict(img='images/')``.
         **kwargs: Arguments of :class:`mmdet.datasets.BaseDetDataset`.

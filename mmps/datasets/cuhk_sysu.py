@@ -25,7 +25,8 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
     from the ``TestG`` file; all others are unlabeled (-1).
 
     Args:
-        split (str): ``'train'``, ``'gallery'`` or ``'query'``.
+        split (str): One of :attr:`SPLITS` (see
+            :class:`BasePersonSearchDataset`).
         data_root (str): The root of the download (holding ``Image/SSM``
             and ``annotation``).
         data_prefix (dict): Image folder relative to ``data_root``.

@@ -95,7 +95,8 @@ class PRWDataset(BasePersonSearchDataset):
     clipped to the image.
 
     Args:
-        split (str): ``'train'``, ``'gallery'`` or ``'query'``.
+        split (str): One of :attr:`SPLITS` (see
+            :class:`BasePersonSearchDataset`).
         data_root (str): The root of the download.
         data_prefix (dict): Frame folder relative to ``data_root``.
             Defaults to ``dict(img='frames/')``.

@@ -67,8 +67,8 @@ class SyntheticCocoPersonSearchDataset(SyntheticMixin,
     """mmps' synthetic dataset in mmps' custom format, made when missing.
 
     ``ann_file`` defaults to ``annotations/train.json`` for the training
-    split and ``annotations/test.json`` for the others, as the generator
-    writes them.
+    and validation splits and ``annotations/test.json`` for the test ones,
+    as the generator writes them.
 
     Args:
         synthetic_cfg (dict, optional): Fields of
@@ -83,6 +83,6 @@ class SyntheticCocoPersonSearchDataset(SyntheticMixin,
                  ann_file: Optional[str] = None,
                  **kwargs) -> None:
         if ann_file is None:
-            ann_file = 'annotations/train.json' if split == 'train' \
-                else 'annotations/test.json'
+            ann_file = 'annotations/train.json' \
+                if split in self.TRAINING_SPLITS else 'annotations/test.json'
         super().__init__(split=split, ann_file=ann_file, **kwargs)

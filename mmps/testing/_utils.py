@@ -7,6 +7,8 @@ import torch
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config, ConfigDict
 
+from mmps.datasets import dataset_part_configs
+
 
 def get_config_file(name: str) -> str:
     """Path of a config shipped with mmps.
@@ -40,6 +42,9 @@ TINY_SYNTHETIC_DATA = dict(
     num_distractor_images=48,
     image_size=(96, 72),
     seed=1)
+#: Its validation split: 2 of the 6 training identities (nearly every image
+#: shows one of them, so no distractors).
+TINY_VAL_SPLIT = dict(num_ids=2, num_distractor_images=0)
 
 
 def get_tiny_synthetic_config(
@@ -64,20 +69,23 @@ def get_tiny_synthetic_config(
         Config: The full config (dump it to get a file for the tools).
     """
     cfg = Config.fromfile(get_config_file(config))
-    for dataset in [cfg.train_dataloader.dataset
-                    ] + cfg.val_dataloader.dataset.datasets:
+    for dataset in [cfg.train_dataloader.dataset] + [
+            part for loader in (cfg.val_dataloader, cfg.test_dataloader)
+            for part in dataset_part_configs(loader.dataset)
+    ]:
         dataset.data_root = data_root
         dataset.synthetic_cfg = copy.deepcopy(TINY_SYNTHETIC_DATA)
+        if 'val_split' in dataset:
+            dataset.val_split = copy.deepcopy(TINY_VAL_SPLIT)
         for transform in dataset.pipeline:
             if transform.type == 'Resize':
                 transform.scale = TINY_SYNTHETIC_DATA['image_size']
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+    for loader in (cfg.train_dataloader, cfg.val_dataloader,
+                   cfg.test_dataloader):
         loader.num_workers = 0
         loader.persistent_workers = False
     cfg.train_dataloader.batch_size = 2
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.data_root = data_root
-    cfg.test_evaluator = cfg.val_evaluator
+    cfg.test_evaluator.data_root = data_root
     cfg.model.roi_head.embedding_head.loss_reid.update(
         num_person_ids=TINY_SYNTHETIC_DATA['num_train_ids'], queue_size=16)
     cfg.train_cfg.update(max_epochs=max_epochs, val_interval=val_interval)

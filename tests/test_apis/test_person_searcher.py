@@ -111,9 +111,9 @@ def test_unreadable_images_are_skipped_and_listed(setup, tmp_path):
 
 def test_gallery_from_a_dataset_config(setup):
     cfg, _, _, _ = setup
-    gallery_cfg = cfg.test_dataloader.dataset.datasets[0]
+    gallery_cfg = dict(cfg.test_dataloader.dataset.dataset, split='gallery')
     paths = list_gallery_images(gallery_cfg)
-    pool = load_pool(gallery_cfg.data_root)
+    pool = load_pool(gallery_cfg['data_root'])
     assert [osp.basename(path) for path in paths] == pool
     assert all(osp.isfile(path) for path in paths)
 

@@ -48,9 +48,17 @@ def test_config_parses_and_builds(name):
     oim = [m for m in model.modules() if isinstance(m, OIMLoss)]
     assert len(oim) == 1
     # one test run scores the search: gallery and queries together
-    splits = [d.split for d in cfg.test_dataloader.dataset.datasets]
-    assert splits == ['gallery', 'query']
+    test_set = cfg.test_dataloader.dataset
+    assert (test_set.type, test_set.split) == ('GalleryQueryDataset', 'test')
     assert cfg.test_evaluator.type == 'PersonSearchMetric'
+    # nothing is chosen on the test data: validation runs on the training
+    # identities' validation split, and no checkpoint is kept for a score
+    val_set = cfg.val_dataloader.dataset
+    assert (val_set.type, val_set.split) == ('GalleryQueryDataset', 'val')
+    for key in ('type', 'data_root', 'pipeline'):
+        assert val_set.dataset[key] == test_set.dataset[key], key
+    assert cfg.val_evaluator.protocol == 'prw'
+    assert 'save_best' not in cfg.default_hooks.checkpoint
 
 
 def test_recipe_values():
@@ -69,6 +77,6 @@ def test_recipe_values():
     assert (oim.num_person_ids, oim.queue_size) == (483, 500)
     assert prw.train_cfg.max_epochs == 18
     assert prw.test_evaluator.protocol == 'prw'
-    assert prw.test_dataloader.dataset.datasets[0].type == 'PRWDataset'
-    assert prw.test_dataloader.dataset.datasets[0].pipeline[1].type == \
-        'Resize'
+    assert prw.test_dataloader.dataset.dataset.type == 'PRWDataset'
+    assert prw.test_dataloader.dataset.dataset.pipeline[1].type == 'Resize'
+    assert prw.val_evaluator.cross_camera

@@ -31,9 +31,8 @@ def test_use_synthetic_data_keeps_the_pipelines(config, dataset_type):
     cfg = Config.fromfile(get_config_file(config))
     pipeline = cfg.train_dataloader.dataset.pipeline
     benchmark.use_synthetic_data(cfg, '/tmp/somewhere')
-    parts = [cfg.train_dataloader.dataset
-             ] + cfg.test_dataloader.dataset.datasets
-    assert [p.type for p in parts] == [dataset_type] * 3
+    parts = [cfg.train_dataloader.dataset, cfg.test_dataloader.dataset.dataset]
+    assert [p.type for p in parts] == [dataset_type] * 2
     assert {p.data_root for p in parts} == {'/tmp/somewhere'}
     # the recipe's image scale stays
     assert cfg.train_dataloader.dataset.pipeline == pipeline

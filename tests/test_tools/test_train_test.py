@@ -92,7 +92,14 @@ def test_train_logs_metrics_and_learns(trained):
     last = sum(s['loss_rpn_cls'] for s in scalars[-3:]) / 3
     assert last < first
     assert osp.isfile(osp.join(work_dir, 'epoch_3.pth'))
-    assert glob.glob(osp.join(work_dir, 'best_mmps_mAP_epoch_*.pth'))
+    # no checkpoint is chosen by a score unless asked for
+    assert not glob.glob(osp.join(work_dir, 'best_*.pth'))
+    # validation scores the validation split of the training identities
+    (path, ) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    with open(path) as f:
+        validations = [s for s in map(json.loads, f) if 'mmps/mAP' in s]
+    assert len(validations) == 3
+    assert all(0 <= v['mmps/mAP'] <= 1 for v in validations)
     # the OIM memory is in the checkpoint: labeled rows are filled
     state = oim_state(osp.join(work_dir, 'epoch_3.pth'))
     assert state['lookup_table'].norm(dim=1).gt(0.99).sum() >= 5
@@ -159,8 +166,8 @@ def _num_train_images(config):
 
 def test_resume_repeats_an_uninterrupted_run(tmp_path):
     """The first run ends with a validation (its last epoch) that draws
-    from the generators and saves epoch_1.pth again (new best score); the
-    uninterrupted run validates only at its end."""
+    from the generators; the uninterrupted run validates only at its
+    end."""
     config = tiny_config(tmp_path, max_epochs=2, val_interval=10)
     straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
     run_tool('tools/train.py', config, '--work-dir', straight)
@@ -211,11 +218,13 @@ LocalBackend.put = put_or_die
 
 def test_a_kill_while_a_checkpoint_is_written_keeps_the_last_one(tmp_path):
     """SIGKILL halfway through the third checkpoint write: epoch_1.pth saved
-    again after the first validation (new best score), the file that
-    ``last_checkpoint`` names; --resume continues from its complete copy."""
+    again after the first validation (new best score on the validation
+    split), the file that ``last_checkpoint`` names; --resume continues
+    from its complete copy."""
     (tmp_path / 'kill_mid_write.py').write_text(KILL_MID_WRITE)
     cfg = get_tiny_synthetic_config(
         str(tmp_path / 'synthetic'), max_epochs=2, val_interval=1)
+    cfg.default_hooks.checkpoint.update(save_best='mmps/mAP', rule='greater')
     cfg.custom_imports = dict(imports=['kill_mid_write'])
     config = str(tmp_path / 'tiny.py')
     cfg.dump(config)

@@ -27,6 +27,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from mmps.datasets import dataset_part_configs
 from mmps.utils import register_all_modules
 
 
@@ -71,7 +72,7 @@ def use_synthetic_data(cfg: Config, data_root: str) -> None:
     """
     for loader in ('train_dataloader', 'test_dataloader'):
         dataset = cfg[loader].dataset
-        for part in dataset.get('datasets', [dataset]):
+        for part in dataset_part_configs(dataset):
             kind = part.type.split('.')[-1]
             if kind not in SYNTHETIC_TYPES.values():
                 if kind not in SYNTHETIC_TYPES:

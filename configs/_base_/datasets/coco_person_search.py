@@ -7,36 +7,29 @@ _base_ = ['./cuhk_sysu.py']
 
 dataset_type = 'CocoPersonSearchDataset'
 data_root = 'data/my_footage/'
-test_pipeline = {{_base_.test_pipeline}}
 
 train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='annotations/train.json'))
+# the validation split is drawn from the training file's identities
 val_dataloader = dict(
-    dataset=dict(datasets=[
-        dict(
+    dataset=dict(
+        dataset=dict(
             type=dataset_type,
             data_root=data_root,
-            ann_file='annotations/test.json',
-            split='gallery',
-            test_mode=True,
-            pipeline=test_pipeline),
-        dict(
+            ann_file='annotations/train.json')))
+test_dataloader = dict(
+    dataset=dict(
+        dataset=dict(
             type=dataset_type,
             data_root=data_root,
-            ann_file='annotations/test.json',
-            split='query',
-            test_mode=True,
-            pipeline=test_pipeline),
-    ]))
-test_dataloader = val_dataloader
+            ann_file='annotations/test.json')))
 
-# set cross_camera=True when the images give cam_id
-val_evaluator = dict(
+# set cross_camera=True in both when the images give cam_id
+test_evaluator = dict(
     _delete_=True,
     type='PersonSearchMetric',
     protocol='prw',
     cross_camera=False)
-test_evaluator = val_evaluator

@@ -31,34 +31,33 @@ train_dataloader = dict(
         split='train',
         pipeline=train_pipeline,
         backend_args=backend_args))
-# the gallery images, then the queries: one test run scores the search
-val_dataloader = dict(
+# the test: the gallery images, then the queries, as one run
+test_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='ConcatDataset',
-        datasets=[
-            dict(
-                type=dataset_type,
-                data_root=data_root,
-                split='gallery',
-                test_mode=True,
-                pipeline=test_pipeline,
-                backend_args=backend_args),
-            dict(
-                type=dataset_type,
-                data_root=data_root,
-                split='query',
-                test_mode=True,
-                pipeline=test_pipeline,
-                backend_args=backend_args),
-        ]))
-test_dataloader = val_dataloader
+        type='GalleryQueryDataset',
+        split='test',
+        dataset=dict(
+            type=dataset_type,
+            data_root=data_root,
+            pipeline=test_pipeline,
+            backend_args=backend_args)))
+# validation: a seeded 5% of the training identities as queries and
+# gallery (mmps.datasets.validation_split), scored like PRW (every gallery
+# image but the query's own); the test set is never used to choose a
+# checkpoint. Set train_dataloader.dataset.holdout_val=True (and the OIM
+# table to the identities left) to validate on identities never trained on.
+val_dataloader = dict(
+    test_dataloader,
+    dataset=dict(test_dataloader['dataset'], split='val'))
 
 val_evaluator = dict(
+    type='PersonSearchMetric', protocol='prw', cross_camera=False)
+test_evaluator = dict(
     type='PersonSearchMetric',
     protocol='cuhk_sysu',
     data_root=data_root,
@@ -66,4 +65,3 @@ val_evaluator = dict(
 # the occlusion and low-resolution subsets of annotation/test/subset, as
 # some papers report them, are added to the test with
 #   --cfg-options "test_evaluator.subsets=[occlusion,resolution]"
-test_evaluator = val_evaluator

@@ -10,18 +10,6 @@ test_pipeline = {{_base_.torchvision_test_pipeline}}
 train_dataloader = dict(
     batch_sampler=None, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(
-    dataset=dict(datasets=[
-        dict(
-            type=dataset_type,
-            data_root=data_root,
-            split='gallery',
-            test_mode=True,
-            pipeline=test_pipeline),
-        dict(
-            type=dataset_type,
-            data_root=data_root,
-            split='query',
-            test_mode=True,
-            pipeline=test_pipeline),
-    ]))
-test_dataloader = val_dataloader
+    dataset=dict(dataset=dict(data_root=data_root, pipeline=test_pipeline)))
+test_dataloader = dict(
+    dataset=dict(dataset=dict(data_root=data_root, pipeline=test_pipeline)))

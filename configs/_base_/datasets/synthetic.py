@@ -1,6 +1,7 @@
 # mmps' built-in synthetic dataset, in CUHK-SYSU's raw format: generated at
 # data_root on first use (about 5 s), then read by the CUHK-SYSU loader and
-# scored with the CUHK-SYSU protocol (gallery size 50).
+# scored with the CUHK-SYSU protocol (gallery size 50); validated on 30 of
+# the training identities (see cuhk_sysu.py).
 _base_ = ['./cuhk_sysu.py']
 
 dataset_type = 'SyntheticCUHKSYSUDataset'
@@ -8,6 +9,8 @@ data_root = 'data/synthetic/'
 # fields of mmps.datasets.synthetic.SyntheticConfig
 synthetic_cfg = dict(seed=0)
 image_scale = (320, 240)
+# 30 of the 300 training identities validate, with 40 distractor images
+val_split = dict(num_ids=30, num_distractor_images=40)
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -30,26 +33,24 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         synthetic_cfg=synthetic_cfg,
+        val_split=val_split,
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=4,
-    dataset=dict(datasets=[
-        dict(
+    dataset=dict(
+        dataset=dict(
             type=dataset_type,
             data_root=data_root,
             synthetic_cfg=synthetic_cfg,
-            split='gallery',
-            test_mode=True,
-            pipeline=test_pipeline),
-        dict(
+            val_split=val_split,
+            pipeline=test_pipeline)))
+test_dataloader = dict(
+    batch_size=4,
+    dataset=dict(
+        dataset=dict(
             type=dataset_type,
             data_root=data_root,
             synthetic_cfg=synthetic_cfg,
-            split='query',
-            test_mode=True,
-            pipeline=test_pipeline),
-    ]))
-test_dataloader = val_dataloader
+            pipeline=test_pipeline)))
 
-val_evaluator = dict(data_root=data_root, gallery_sizes=(50, ))
-test_evaluator = val_evaluator
+test_evaluator = dict(data_root=data_root, gallery_sizes=(50, ))
