@@ -1,15 +1,22 @@
 # Copyright (c) mmps contributors. All rights reserved.
 from typing import List, Tuple
 
+import torch.nn.functional as F
+from mmdet.models.layers import multiclass_nms
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 from mmdet.utils import ConfigType, InstanceList
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmps.registry import MODELS
+
+#: Which RoIs give the gallery embeddings at test time
+#: (``test_cfg.rcnn.embedding_rois``).
+EMBEDDING_ROIS = ('detections', 'proposals')
 
 
 @MODELS.register_module()
@@ -21,10 +28,14 @@ class PersonSearchRoIHead(StandardRoIHead):
     the shared head, e.g. ResNet conv5 for C4 models), trained with the
     embedding head's re-identification loss (OIM by default).
 
-    At test time the detected boxes are embedded by a second pass through
-    the RoI extractor and the shared head, so a gallery embedding describes
-    the box that is reported, and query boxes are embedded by the very same
-    path (:meth:`predict_query`).
+    At test time, by default (``test_cfg.rcnn.embedding_rois =
+    'detections'``), the detected boxes are embedded by a second pass
+    through the RoI extractor and the shared head, so a gallery embedding
+    describes the box that is reported, and query boxes are embedded by the
+    very same path (:meth:`predict_query`). With ``'proposals'`` a
+    detection keeps the embedding of the proposal it was regressed from,
+    computed in the one pass that scores the proposals, as OIM's Caffe
+    code, NAE and SeqNet's first stage do: no second pass.
 
     Args:
         embedding_head (dict): Config of the embedding head, e.g.
@@ -185,21 +196,101 @@ class PersonSearchRoIHead(StandardRoIHead):
             ``bboxes`` (n, 4), ``scores`` (n, ), ``labels`` (n, ) and
             ``embeddings`` (n, D).
         """
-        results_list = super().predict_bbox(
-            x,
-            batch_img_metas,
-            rpn_results_list,
-            rcnn_test_cfg=rcnn_test_cfg,
-            rescale=False)
-        batch_embeddings = self.embed_boxes(
-            x, [results.bboxes for results in results_list])
-        for results, embeddings, img_meta in zip(results_list,
-                                                 batch_embeddings,
-                                                 batch_img_metas):
-            results.embeddings = embeddings
+        embedding_rois = rcnn_test_cfg.get('embedding_rois', 'detections')
+        if embedding_rois not in EMBEDDING_ROIS:
+            raise ValueError(f'test_cfg.rcnn.embedding_rois must be one of '
+                             f'{EMBEDDING_ROIS}, got {embedding_rois!r}')
+        if embedding_rois == 'proposals':
+            results_list = self.detect_on_proposals(x, batch_img_metas,
+                                                    rpn_results_list,
+                                                    rcnn_test_cfg)
+        else:
+            results_list = super().predict_bbox(
+                x,
+                batch_img_metas,
+                rpn_results_list,
+                rcnn_test_cfg=rcnn_test_cfg,
+                rescale=False)
+            batch_embeddings = self.embed_boxes(
+                x, [results.bboxes for results in results_list])
+            for results, embeddings in zip(results_list, batch_embeddings):
+                results.embeddings = embeddings
+        for results, img_meta in zip(results_list, batch_img_metas):
             if rescale:
                 results.bboxes = scale_boxes(
                     results.bboxes, [1 / s for s in img_meta['scale_factor']])
+        return results_list
+
+    def detect_on_proposals(self, x: Tuple[Tensor],
+                            batch_img_metas: List[dict],
+                            rpn_results_list: InstanceList,
+                            rcnn_test_cfg: ConfigType) -> InstanceList:
+        """Detections with the embeddings of their proposals, in one pass.
+
+        Boxes and scores are mmdet's (:class:`BBoxHead`'s decoding and
+        ``multiclass_nms``); each kept detection takes the embedding that
+        :meth:`_bbox_forward` gave its proposal.
+
+        Args:
+            x (tuple[Tensor]): Multi-level image features.
+            batch_img_metas (list[dict]): Meta information of each image.
+            rpn_results_list (list[:obj:`InstanceData`]): Proposals.
+            rcnn_test_cfg (ConfigDict): ``score_thr``, ``nms`` and
+                ``max_per_img``.
+
+        Returns:
+            list[:obj:`InstanceData`]: Detections of each image in the
+            network input's coordinates: ``bboxes`` (n, 4), ``scores``
+            (n, ), ``labels`` (n, ) and ``embeddings`` (n, D).
+        """
+        if self.bbox_head.num_classes != 1:
+            raise ValueError(
+                f'embedding_rois=\'proposals\' needs a person-only box head '
+                f'(num_classes=1), not num_classes='
+                f'{self.bbox_head.num_classes}')
+        proposals = [res.bboxes for res in rpn_results_list]
+        rois = bbox2roi(proposals)
+        if rois.shape[0] == 0:
+            return [
+                InstanceData(
+                    bboxes=rois.new_zeros(0, 4),
+                    scores=rois.new_zeros(0),
+                    labels=rois.new_zeros(0).long(),
+                    embeddings=rois.new_zeros(
+                        0, self.embedding_head.embed_channels))
+                for _ in batch_img_metas
+            ]
+        results = self._bbox_forward(x, rois)
+        counts = [len(p) for p in proposals]
+        cls_scores = results['cls_score']
+        if self.bbox_head.custom_cls_channels:
+            scores = self.bbox_head.loss_cls.get_activation(cls_scores)
+        else:
+            scores = F.softmax(cls_scores, dim=-1)
+        results_list = []
+        for image_rois, image_scores, deltas, embeddings, img_meta in zip(
+                rois.split(counts), scores.split(counts),
+                results['bbox_pred'].split(counts),
+                results['embeddings'].split(counts), batch_img_metas):
+            bboxes = get_box_tensor(
+                self.bbox_head.bbox_coder.decode(
+                    image_rois[:, 1:],
+                    deltas.view(-1, self.bbox_head.bbox_coder.encode_size),
+                    max_shape=img_meta['img_shape']))
+            # one class: the kept indices are those of the proposals
+            dets, labels, keep = multiclass_nms(
+                bboxes,
+                image_scores,
+                rcnn_test_cfg.score_thr,
+                rcnn_test_cfg.nms,
+                rcnn_test_cfg.max_per_img,
+                return_inds=True)
+            results_list.append(
+                InstanceData(
+                    bboxes=dets[:, :-1],
+                    scores=dets[:, -1],
+                    labels=labels,
+                    embeddings=embeddings[keep]))
         return results_list
 
     def predict_query(self,

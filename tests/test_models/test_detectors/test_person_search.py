@@ -1,6 +1,7 @@
 # Copyright (c) mmps contributors. All rights reserved.
+import pytest
 import torch
-from mmdet.structures.bbox import get_box_tensor, scale_boxes
+from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 
 from mmps.models import PersonSearch
 from mmps.registry import MODELS
@@ -124,3 +125,64 @@ def test_predict_without_rescale_keeps_input_coordinates():
     torch.testing.assert_close(
         result.pred_instances.bboxes,
         scale_boxes(gt, result.metainfo['scale_factor']))
+
+
+def test_gallery_embeddings_of_the_proposals():
+    """embedding_rois='proposals': the detections of the default mode, each
+    with the embedding of the proposal its box was regressed from."""
+    model = _build_tiny_model().eval()
+    # an untrained head hardly moves a proposal: make the regression shift
+    # and scale every box, so that a proposal and its box differ
+    with torch.no_grad():
+        model.roi_head.bbox_head.fc_reg.bias.copy_(
+            torch.tensor([0.3, -0.2, 0.4, 0.3]))
+    # few proposals and detections: each detection's check runs conv5 again
+    model.test_cfg.rpn.max_per_img = 60
+    model.test_cfg.rcnn.max_per_img = 15
+    packed = demo_person_search_inputs(
+        2, IMAGE_SHAPES, num_items=[3, 2], query_flags=[False, False])
+    data = model.data_preprocessor(packed, False)
+    with torch.no_grad():
+        # predict() fills the samples it is given: keep each run's results
+        boxes_mode = [
+            s.pred_instances for s in model.predict(
+                data['inputs'], data['data_samples'], rescale=False)
+        ]
+        model.test_cfg.rcnn.embedding_rois = 'proposals'
+        proposals_mode = [
+            s.pred_instances for s in model.predict(
+                data['inputs'], data['data_samples'], rescale=False)
+        ]
+        x = model.extract_feat(data['inputs'])
+        proposals = model.rpn_head.predict(
+            x, data['data_samples'], rescale=False)
+    for image, (default, result) in enumerate(zip(boxes_mode, proposals_mode)):
+        assert len(result) == len(default) > 0
+        torch.testing.assert_close(result.bboxes, default.bboxes)
+        torch.testing.assert_close(result.scores, default.scores)
+        # the proposal of each detection: the one whose regressed box it is
+        rois = bbox2roi([proposals[image].bboxes])
+        with torch.no_grad():
+            deltas = model.roi_head._bbox_forward(
+                tuple(level[image:image + 1] for level in x), rois)
+            decoded = model.roi_head.bbox_head.bbox_coder.decode(
+                rois[:, 1:],
+                deltas['bbox_pred'],
+                max_shape=data['data_samples'][image].img_shape)
+        for box, embedding in zip(result.bboxes, result.embeddings):
+            # boxes clipped at the border may coincide: any of them
+            sources = ((decoded - box).abs().amax(dim=1) < 1e-3).nonzero()
+            assert len(sources) > 0
+            with torch.no_grad():  # not in the batch of the model's pass
+                alone = model.roi_head.embed_rois(
+                    tuple(level[image:image + 1] for level in x),
+                    rois[sources.view(-1)])
+            assert any(
+                torch.allclose(embedding, e, atol=1e-5, rtol=1e-4)
+                for e in alone)
+        # and not the embedding of the regressed box
+        assert (result.embeddings - default.embeddings).abs().max() > 1e-2
+
+    model.test_cfg.rcnn.embedding_rois = 'boxes'
+    with pytest.raises(ValueError, match='embedding_rois must be one of'):
+        model.predict(data['inputs'], data['data_samples'])
