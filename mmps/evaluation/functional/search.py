@@ -29,6 +29,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from mmps.structures import box_iou
 from .cbgm import QueryContext, context_rescore
 
 #: Queries scored together: small enough for the gathered candidate
@@ -130,31 +131,6 @@ def iou_threshold(gt_boxes: np.ndarray) -> np.ndarray:
     return np.minimum(0.5, w * h / ((w + 10) * (h + 10)))
 
 
-def paired_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """IoU of row i of ``boxes_a`` with row i of ``boxes_b``.
-
-    As in the reference code, without the ``+ 1`` of old pixel
-    conventions.
-
-    Args:
-        boxes_a (np.ndarray): ``x1, y1, x2, y2``, shape (N, 4).
-        boxes_b (np.ndarray): ``x1, y1, x2, y2``, shape (N, 4).
-
-    Returns:
-        np.ndarray: IoUs, shape (N, ).
-    """
-    width = np.clip(
-        np.minimum(boxes_a[:, 2], boxes_b[:, 2]) -
-        np.maximum(boxes_a[:, 0], boxes_b[:, 0]), 0, None)
-    height = np.clip(
-        np.minimum(boxes_a[:, 3], boxes_b[:, 3]) -
-        np.maximum(boxes_a[:, 1], boxes_b[:, 1]), 0, None)
-    inter = width * height
-    area_a = (boxes_a[:, 2] - boxes_a[:, 0]) * (boxes_a[:, 3] - boxes_a[:, 1])
-    area_b = (boxes_b[:, 2] - boxes_b[:, 0]) * (boxes_b[:, 3] - boxes_b[:, 1])
-    return inter / (area_a + area_b - inter)
-
-
 def _expand(counts: np.ndarray) -> tuple:
     """For segments of given lengths: segment and offset of each element."""
     segment = np.repeat(np.arange(len(counts)), counts)
@@ -248,7 +224,7 @@ def _true_positives(candidates: _Candidates, scores: np.ndarray,
     row = gt_query[entry_gt]
     column = start[entry_gt] + within
     det = detections.det_start[gt_image][entry_gt] + within
-    ious = paired_iou(detections.boxes[det], gt_boxes[entry_gt])
+    ious = box_iou(detections.boxes[det], gt_boxes[entry_gt], is_aligned=True)
     matched = ious >= iou_threshold(gt_boxes)[entry_gt]
     entry_scores = np.where(matched, scores[row, column], -np.inf)
     # the most similar matching detection of each appearance
