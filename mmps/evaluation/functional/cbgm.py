@@ -32,6 +32,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from mmps.structures import box_iou
+from mmps.utils.topk import sorted_top_k
 
 
 @dataclass
@@ -189,7 +190,7 @@ def context_rescore(scores: np.ndarray, candidate_dets: np.ndarray,
     keep = min(top_k, scores.shape[1])
     if not keep:
         return
-    top = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
+    top, _ = sorted_top_k(scores, keep)
     candidate_images = np.where(candidate_dets >= 0,
                                 det_images[candidate_dets], -1)
     top_images = np.take_along_axis(candidate_images, top, 1)

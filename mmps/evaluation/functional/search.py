@@ -30,11 +30,8 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from mmps.structures import box_iou
+from mmps.utils.topk import sorted_top_k
 from .cbgm import QueryContext, context_rescore
-
-#: Queries scored together: small enough for the gathered candidate
-#: embeddings to stay in the CPU cache (measured best at 16-32).
-QUERY_CHUNK = 32
 
 
 @dataclass
@@ -243,7 +240,8 @@ def rank_queries(query_embeddings: np.ndarray,
                  top: int = 10,
                  dense_scores: Optional[np.ndarray] = None,
                  context: Optional[QueryContext] = None,
-                 context_top_k: int = 10) -> SearchResults:
+                 context_top_k: int = 10,
+                 chunk_size: int = 32) -> SearchResults:
     """AP and rank of the first hit of every query.
 
     Args:
@@ -263,6 +261,9 @@ def rank_queries(query_embeddings: np.ndarray,
             (:mod:`mmps.evaluation.functional.cbgm`) before scoring.
         context_top_k (int): CBGM's ``k1``: the images of this many most
             similar detections of a query are re-scored. Defaults to 10.
+        chunk_size (int): Queries scored together: small enough for the
+            gathered candidate embeddings to stay in the CPU cache
+            (measured best at 16-32). Defaults to 32.
 
     Returns:
         SearchResults: The per-query results.
@@ -289,8 +290,8 @@ def rank_queries(query_embeddings: np.ndarray,
     gt_boxes = ground_truth.boxes[in_gallery]
     num_gt[:] = np.bincount(gt_query, minlength=num_queries)
 
-    for begin in range(0, num_queries, QUERY_CHUNK):
-        end = min(begin + QUERY_CHUNK, num_queries)
+    for begin in range(0, num_queries, chunk_size):
+        end = min(begin + chunk_size, num_queries)
         candidates = _Candidates(list(galleries[begin:end]), detections)
         scores = candidates.scores(
             query_embeddings[begin:end], detections,
@@ -327,13 +328,9 @@ def rank_queries(query_embeddings: np.ndarray,
 
         keep = min(top, scores.shape[1])
         if keep:
-            part = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
-            part_scores = np.take_along_axis(scores, part, 1)
-            order = np.argsort(-part_scores, axis=1, kind='stable')
-            part = np.take_along_axis(part, order, 1)
-            top_det[begin:end, :keep] = dense_det[rows[:, None], part]
-            top_score[begin:end, :keep] = np.take_along_axis(scores, part, 1)
-            top_correct[begin:end, :keep] = is_tp[rows[:, None], part]
+            columns, top_score[begin:end, :keep] = sorted_top_k(scores, keep)
+            top_det[begin:end, :keep] = dense_det[rows[:, None], columns]
+            top_correct[begin:end, :keep] = is_tp[rows[:, None], columns]
     ap[num_gt == 0] = np.nan
     return SearchResults(ap, first_hit, num_gt, num_tp, top_det, top_score,
                          top_correct)
