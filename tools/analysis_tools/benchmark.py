@@ -28,6 +28,9 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmps.utils import register_all_modules
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
+
+ignore_pkg_resources_warning()
 
 
 def parse_args():
