@@ -13,7 +13,10 @@ import os.path as osp
 from mmengine.logging import print_log
 
 from mmps.apis import GalleryIndex, PersonSearcher
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
 from mmps.visualization import PersonSearchVisualizer
+
+ignore_pkg_resources_warning()
 
 
 def parse_args():

@@ -11,7 +11,10 @@ from mmengine.logging import print_log
 from mmps.evaluation import DumpSearchResults
 from mmps.registry import RUNNERS
 from mmps.utils import fall_back_to_gloo, register_all_modules
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
 from mmps.visualization import draw_worst_queries
+
+ignore_pkg_resources_warning()
 
 
 def parse_args():

@@ -9,6 +9,9 @@ from mmengine.config import Config, DictAction
 
 from mmps.registry import RUNNERS
 from mmps.utils import fall_back_to_gloo, register_all_modules
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
+
+ignore_pkg_resources_warning()
 
 
 def parse_args():

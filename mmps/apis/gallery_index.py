@@ -8,6 +8,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 import numpy as np
 
 from mmps.utils.atomic_write import atomic_write
+from mmps.utils.topk import sorted_top_k
 
 #: Version of the on-disk layout written by :meth:`GalleryIndex.save`.
 INDEX_FORMAT_VERSION = 1
@@ -31,9 +32,6 @@ META_FIELDS = dict(
     skipped=dict)
 #: Largest accepted deviation of an embedding's norm from 1.
 NORM_TOLERANCE = 1e-3
-#: Queries ranked against the whole index at once (bounds the (Q, M) score
-#: matrix: 256 queries x 100,000 boxes is 100 MB of float32).
-QUERY_CHUNK = 256
 
 
 class SearchMatch(NamedTuple):
@@ -238,7 +236,8 @@ class GalleryIndex:
              query_embeddings: np.ndarray,
              top_k: int = 10,
              score_thr: float = 0.5,
-             cws: bool = False) -> tuple:
+             cws: bool = False,
+             chunk_size: int = 256) -> tuple:
         """Indices and similarities of the ``top_k`` detections per query.
 
         Args:
@@ -246,6 +245,9 @@ class GalleryIndex:
             top_k (int): Matches kept per query.
             score_thr (float): Minimum detection score.
             cws (bool): Weight each similarity by the detection's score.
+            chunk_size (int): Queries ranked against the whole index at
+                once; bounds the (chunk_size, M) score matrix: 256 queries
+                x 100,000 boxes is 100 MB of float32. Defaults to 256.
 
         Returns:
             tuple[np.ndarray, np.ndarray]: Detection indices (Q, top_k),
@@ -266,21 +268,14 @@ class GalleryIndex:
         sims = np.full((len(queries), top_k), -np.inf, dtype=np.float32)
         if k == 0:
             return indices, sims
-        for start in range(0, len(queries), QUERY_CHUNK):
-            chunk = queries[start:start + QUERY_CHUNK] @ self.embeddings.T
+        for start in range(0, len(queries), chunk_size):
+            chunk = queries[start:start + chunk_size] @ self.embeddings.T
             if cws:
                 chunk *= self.scores
             if any_excluded:
                 chunk[:, excluded] = -np.inf
-            if k < chunk.shape[1]:
-                top = np.argpartition(-chunk, k - 1, axis=1)[:, :k]
-            else:
-                top = np.broadcast_to(np.arange(k), (len(chunk), k))
-            top_sims = np.take_along_axis(chunk, top, axis=1)
-            order = np.argsort(-top_sims, axis=1, kind='stable')
             rows = slice(start, start + len(chunk))
-            indices[rows, :k] = np.take_along_axis(top, order, axis=1)
-            sims[rows, :k] = np.take_along_axis(top_sims, order, axis=1)
+            indices[rows, :k], sims[rows, :k] = sorted_top_k(chunk, k)
         return indices, sims
 
     def paths_outside(self, folder: str) -> List[str]:

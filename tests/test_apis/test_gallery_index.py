@@ -83,8 +83,7 @@ def test_confidence_weighted_similarity():
             abs=1e-5)
 
 
-def test_search_many_queries_in_chunks(monkeypatch):
-    import mmps.apis.gallery_index as module
+def test_search_many_queries_in_chunks():
     index = random_index()
     queries = random_index(seed=2, boxes_per_image=(5, 5, 5, 5, 3)).embeddings
     reference = slow_scores(index, queries, 0.2)
@@ -92,8 +91,7 @@ def test_search_many_queries_in_chunks(monkeypatch):
     # reference, up to near-ties, never bit for bit
     whole = index.rank(queries, top_k=4, score_thr=0.2)
     assert_top_k_matches(*whole, reference)
-    monkeypatch.setattr(module, 'QUERY_CHUNK', 3)
-    chunked = index.rank(queries, top_k=4, score_thr=0.2)
+    chunked = index.rank(queries, top_k=4, score_thr=0.2, chunk_size=3)
     assert_top_k_matches(*chunked, reference)
     # fewer matches than top_k: padded with -1 / -inf
     indices, sims = index.rank(queries[:1], top_k=20, score_thr=0.0)

@@ -29,6 +29,9 @@ from mmengine.runner import Runner
 
 from mmps.datasets import dataset_part_configs
 from mmps.utils import register_all_modules
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
+
+ignore_pkg_resources_warning()
 
 
 def parse_args():

@@ -24,6 +24,9 @@ from mmps.datasets.cuhk_sysu_format import load_protocol
 from mmps.datasets.synthetic import SyntheticConfig
 from mmps.datasets.synthetic.generator import SceneAnnotation, SyntheticDataset
 from mmps.datasets.synthetic.writers import write_cuhk_sysu
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
+
+ignore_pkg_resources_warning()
 
 
 def parse_args():

@@ -19,6 +19,9 @@ from mmps.evaluation import load_predictions
 from mmps.evaluation.offline import dataset_ground_truth, merge_predictions
 from mmps.registry import DATASETS, METRICS
 from mmps.utils import register_all_modules
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
+
+ignore_pkg_resources_warning()
 
 
 def parse_args():

@@ -20,7 +20,10 @@ from mmengine.utils import ProgressBar
 
 from mmps.registry import DATASETS
 from mmps.utils import register_all_modules
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
 from mmps.visualization import PersonSearchVisualizer
+
+ignore_pkg_resources_warning()
 
 
 def parse_args():

@@ -13,6 +13,9 @@ import dataclasses
 
 from mmps.datasets.synthetic import (FORMATS, SyntheticConfig,
                                      generate_synthetic_dataset)
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
+
+ignore_pkg_resources_warning()
 
 
 def parse_args():

@@ -20,6 +20,9 @@ import torch
 from mmps import __version__
 from mmps.utils import (atomic_write, convert_seqnet_state_dict,
                         load_checkpoint_file, seqnet_state_dict)
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
+
+ignore_pkg_resources_warning()
 
 LOOKUP_TABLE = 'roi_head.embedding_head.loss_reid.lookup_table'
 

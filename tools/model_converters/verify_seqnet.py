@@ -317,6 +317,8 @@ def run_mmps(config: str, checkpoint: str, images: list, boxes: list) -> list:
     import torch
 
     from mmps.apis import PersonSearcher
+    from mmps.utils.warning_filters import ignore_pkg_resources_warning
+    ignore_pkg_resources_warning()
     searcher = PersonSearcher(config, checkpoint, batch_size=1)
     index = searcher.build_index(images, progress=False)
     queries = searcher.embed_queries(images, np.array(boxes))

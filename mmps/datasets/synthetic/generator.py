@@ -6,6 +6,7 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
+from mmps.structures import box_iou
 from .painter import (Appearance, apply_lighting, draw_background,
                       draw_clutter, draw_occluder, draw_person)
 
@@ -117,20 +118,10 @@ def _layout(num_persons: int, config: SyntheticConfig, ratios: List[float],
             x1 = rng.uniform(0, width - w)
             y1 = rng.uniform(0, height - h)
             box = np.array([x1, y1, x1 + w, y1 + h]).round()
-            if all(_iou(box, other) < 0.2 for other in boxes):
+            if not boxes or (box_iou(box[None], np.array(boxes)) < 0.2).all():
                 break
         boxes.append(box)
     return np.array(boxes, dtype=np.float64).reshape(-1, 4)
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two ``x1, y1, x2, y2`` boxes."""
-    inter_w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    inter_h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = inter_w * inter_h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] -
-                                                             b[1]) - inter
-    return inter / union
 
 
 def _render(scene_ids: List[int], appearances: List[Appearance],

@@ -31,7 +31,8 @@ from typing import List, Optional, Tuple
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .detection import iou_matrix
+from mmps.structures import box_iou
+from mmps.utils.topk import sorted_top_k
 
 
 @dataclass
@@ -50,6 +51,36 @@ class QueryContext:
     def take(self, indices: np.ndarray) -> 'QueryContext':
         """The contexts of some queries, in the order of ``indices``."""
         return QueryContext(self.embeddings[indices], self.counts[indices])
+
+
+def _query_box_ious(
+        query_boxes: np.ndarray,
+        image_boxes: List[Optional[np.ndarray]]) -> List[np.ndarray]:
+    """IoU of each query box with the boxes of its image.
+
+    One call of mmdet's ``bbox_overlaps`` for all queries: a call per query
+    would cost more than the rest of the context building.
+
+    Args:
+        query_boxes (np.ndarray): The query boxes, shape (Q, 4).
+        image_boxes (list[np.ndarray | None]): For each query, the boxes
+            of its image, (N_q, 4), or None when there are none.
+
+    Returns:
+        list[np.ndarray]: IoUs of each query, shape (N_q, ).
+    """
+    image_boxes = [
+        np.zeros((0, 4), query_boxes.dtype) if boxes is None else boxes
+        for boxes in image_boxes
+    ]
+    counts = [len(boxes) for boxes in image_boxes]
+    if not sum(counts):
+        return [np.zeros(0) for _ in counts]
+    ious = box_iou(
+        np.repeat(query_boxes, counts, axis=0),
+        np.concatenate(image_boxes),
+        is_aligned=True)
+    return np.split(ious, np.cumsum(counts)[:-1])
 
 
 def build_query_contexts(query_embeddings: np.ndarray, query_boxes: np.ndarray,
@@ -78,12 +109,14 @@ def build_query_contexts(query_embeddings: np.ndarray, query_boxes: np.ndarray,
     embeddings = np.zeros((num_queries, num_persons, dim), np.float32)
     embeddings[:, 0] = query_embeddings
     counts = np.ones(num_queries, dtype=np.int64)
+    ious = _query_box_ious(query_boxes, [
+        found[0] if found is not None else None for found in image_detections
+    ])
     for q, found in enumerate(image_detections):
         if found is None or num_persons < 2 or not len(found[0]):
             continue
         boxes, scores, feats = found
-        others = np.flatnonzero(
-            iou_matrix(query_boxes[q:q + 1], boxes)[0] < overlap_iou)
+        others = np.flatnonzero(ious[q] < overlap_iou)
         others = others[np.argsort(-scores[others],
                                    kind='stable')][:num_persons - 1]
         embeddings[q, 1:1 + len(others)] = feats[others]
@@ -123,11 +156,11 @@ def seqnet_query_contexts(query_embeddings: np.ndarray,
     embeddings = np.zeros((num_queries, num_persons, dim), np.float32)
     embeddings[:, 0] = query_embeddings
     counts = np.ones(num_queries, dtype=np.int64)
+    ious = _query_box_ious(query_boxes, [boxes for boxes, _ in image_persons])
     for q, (boxes, feats) in enumerate(image_persons):
         if num_persons < 2 or not len(boxes):
             continue
-        others = np.flatnonzero(
-            iou_matrix(query_boxes[q:q + 1], boxes)[0] < same_box_iou)
+        others = np.flatnonzero(ious[q] < same_box_iou)
         others = others[:num_persons - 1]
         embeddings[q, 1:1 + len(others)] = feats[others]
         counts[q] = 1 + len(others)
@@ -157,7 +190,7 @@ def context_rescore(scores: np.ndarray, candidate_dets: np.ndarray,
     keep = min(top_k, scores.shape[1])
     if not keep:
         return
-    top = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
+    top, _ = sorted_top_k(scores, keep)
     candidate_images = np.where(candidate_dets >= 0,
                                 det_images[candidate_dets], -1)
     top_images = np.take_along_axis(candidate_images, top, 1)

@@ -11,6 +11,8 @@ from typing import List, Tuple
 
 import numpy as np
 
+from mmps.structures import box_iou
+
 
 def average_precision(y_true: np.ndarray, y_score: np.ndarray) -> float:
     """sklearn's ``average_precision_score`` for one binary ranking.
@@ -39,22 +41,38 @@ def average_precision(y_true: np.ndarray, y_score: np.ndarray) -> float:
     return float((recall_gain * precision).sum())
 
 
-def iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """IoU of every box of ``boxes_a`` with every box of ``boxes_b``.
+def _iou_blocks(gt_boxes: List[np.ndarray],
+                det_boxes: List[np.ndarray]) -> List[np.ndarray]:
+    """IoU of every ground truth with every detection, image by image.
+
+    One call of mmdet's ``bbox_overlaps`` for all the images' pairs: a call
+    per image would cost more than the rest of the scoring.
 
     Args:
-        boxes_a (np.ndarray): ``x1, y1, x2, y2``, shape (N, 4).
-        boxes_b (np.ndarray): ``x1, y1, x2, y2``, shape (M, 4).
+        gt_boxes (list[np.ndarray]): Ground truth of each image, (G_i, 4).
+        det_boxes (list[np.ndarray]): Detections of each image, (D_i, 4).
 
     Returns:
-        np.ndarray: IoUs, shape (N, M).
+        list[np.ndarray]: IoUs of each image, shape (G_i, D_i).
     """
-    lt = np.maximum(boxes_a[:, None, :2], boxes_b[None, :, :2])
-    rb = np.minimum(boxes_a[:, None, 2:], boxes_b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(-1)
-    area_a = (boxes_a[:, 2:] - boxes_a[:, :2]).prod(-1)
-    area_b = (boxes_b[:, 2:] - boxes_b[:, :2]).prod(-1)
-    return inter / (area_a[:, None] + area_b[None] - inter)
+    shapes = [(len(gts), len(dets)) for gts, dets in zip(gt_boxes, det_boxes)]
+    if not shapes:
+        return []
+    ious = box_iou(
+        np.concatenate([
+            np.repeat(gts, len(dets), axis=0)
+            for gts, dets in zip(gt_boxes, det_boxes)
+        ]),
+        np.concatenate([
+            np.tile(dets, (len(gts), 1))
+            for gts, dets in zip(gt_boxes, det_boxes)
+        ]),
+        is_aligned=True)
+    ends = np.cumsum([rows * cols for rows, cols in shapes])
+    return [
+        ious[end - rows * cols:end].reshape(rows, cols)
+        for end, (rows, cols) in zip(ends, shapes)
+    ]
 
 
 def mutual_best_matches(ious: np.ndarray, iou_thr: float) -> np.ndarray:
@@ -100,23 +118,23 @@ def evaluate_detection(
         tuple[float, float]: Recall and AP (AP times recall, as the
         reference computes it).
     """
-    y_true, y_score = [], []
-    num_gt = num_matched = 0
-    for gts, dets, scores in zip(gt_boxes, det_boxes, det_scores):
-        if len(gts) == 0 and skip_images_without_gt:
-            continue
-        num_gt += len(gts)
-        if len(dets) == 0:
-            continue
-        matched = mutual_best_matches(iou_matrix(gts, dets), iou_thr) \
-            if len(gts) else np.zeros(len(dets), dtype=bool)
-        num_matched += int(matched.sum())
-        y_true.append(matched)
-        y_score.append(scores)
+    images = [(gts, dets, scores)
+              for gts, dets, scores in zip(gt_boxes, det_boxes, det_scores)
+              if len(gts) or not skip_images_without_gt]
+    num_gt = sum(len(gts) for gts, _, _ in images)
     if num_gt == 0:
         return 0.0, 0.0
-    recall = num_matched / num_gt
-    if not y_true:
-        return recall, 0.0
+    scored = [image for image in images if len(image[1])]
+    if not scored:
+        return 0.0, 0.0
+    ious = iter(
+        _iou_blocks([gts for gts, _, _ in scored if len(gts)],
+                    [dets for gts, dets, _ in scored if len(gts)]))
+    y_true = [
+        mutual_best_matches(next(ious), iou_thr) if len(gts) else np.zeros(
+            len(dets), dtype=bool) for gts, dets, _ in scored
+    ]
+    recall = int(sum(matched.sum() for matched in y_true)) / num_gt
     return recall, average_precision(
-        np.concatenate(y_true), np.concatenate(y_score)) * recall
+        np.concatenate(y_true),
+        np.concatenate([scores for _, _, scores in scored])) * recall

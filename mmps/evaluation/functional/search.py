@@ -29,11 +29,9 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from mmps.structures import box_iou
+from mmps.utils.topk import sorted_top_k
 from .cbgm import QueryContext, context_rescore
-
-#: Queries scored together: small enough for the gathered candidate
-#: embeddings to stay in the CPU cache (measured best at 16-32).
-QUERY_CHUNK = 32
 
 
 @dataclass
@@ -130,31 +128,6 @@ def iou_threshold(gt_boxes: np.ndarray) -> np.ndarray:
     return np.minimum(0.5, w * h / ((w + 10) * (h + 10)))
 
 
-def paired_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """IoU of row i of ``boxes_a`` with row i of ``boxes_b``.
-
-    As in the reference code, without the ``+ 1`` of old pixel
-    conventions.
-
-    Args:
-        boxes_a (np.ndarray): ``x1, y1, x2, y2``, shape (N, 4).
-        boxes_b (np.ndarray): ``x1, y1, x2, y2``, shape (N, 4).
-
-    Returns:
-        np.ndarray: IoUs, shape (N, ).
-    """
-    width = np.clip(
-        np.minimum(boxes_a[:, 2], boxes_b[:, 2]) -
-        np.maximum(boxes_a[:, 0], boxes_b[:, 0]), 0, None)
-    height = np.clip(
-        np.minimum(boxes_a[:, 3], boxes_b[:, 3]) -
-        np.maximum(boxes_a[:, 1], boxes_b[:, 1]), 0, None)
-    inter = width * height
-    area_a = (boxes_a[:, 2] - boxes_a[:, 0]) * (boxes_a[:, 3] - boxes_a[:, 1])
-    area_b = (boxes_b[:, 2] - boxes_b[:, 0]) * (boxes_b[:, 3] - boxes_b[:, 1])
-    return inter / (area_a + area_b - inter)
-
-
 def _expand(counts: np.ndarray) -> tuple:
     """For segments of given lengths: segment and offset of each element."""
     segment = np.repeat(np.arange(len(counts)), counts)
@@ -248,7 +221,7 @@ def _true_positives(candidates: _Candidates, scores: np.ndarray,
     row = gt_query[entry_gt]
     column = start[entry_gt] + within
     det = detections.det_start[gt_image][entry_gt] + within
-    ious = paired_iou(detections.boxes[det], gt_boxes[entry_gt])
+    ious = box_iou(detections.boxes[det], gt_boxes[entry_gt], is_aligned=True)
     matched = ious >= iou_threshold(gt_boxes)[entry_gt]
     entry_scores = np.where(matched, scores[row, column], -np.inf)
     # the most similar matching detection of each appearance
@@ -267,7 +240,8 @@ def rank_queries(query_embeddings: np.ndarray,
                  top: int = 10,
                  dense_scores: Optional[np.ndarray] = None,
                  context: Optional[QueryContext] = None,
-                 context_top_k: int = 10) -> SearchResults:
+                 context_top_k: int = 10,
+                 chunk_size: int = 32) -> SearchResults:
     """AP and rank of the first hit of every query.
 
     Args:
@@ -287,6 +261,9 @@ def rank_queries(query_embeddings: np.ndarray,
             (:mod:`mmps.evaluation.functional.cbgm`) before scoring.
         context_top_k (int): CBGM's ``k1``: the images of this many most
             similar detections of a query are re-scored. Defaults to 10.
+        chunk_size (int): Queries scored together: small enough for the
+            gathered candidate embeddings to stay in the CPU cache
+            (measured best at 16-32). Defaults to 32.
 
     Returns:
         SearchResults: The per-query results.
@@ -313,8 +290,8 @@ def rank_queries(query_embeddings: np.ndarray,
     gt_boxes = ground_truth.boxes[in_gallery]
     num_gt[:] = np.bincount(gt_query, minlength=num_queries)
 
-    for begin in range(0, num_queries, QUERY_CHUNK):
-        end = min(begin + QUERY_CHUNK, num_queries)
+    for begin in range(0, num_queries, chunk_size):
+        end = min(begin + chunk_size, num_queries)
         candidates = _Candidates(list(galleries[begin:end]), detections)
         scores = candidates.scores(
             query_embeddings[begin:end], detections,
@@ -351,13 +328,9 @@ def rank_queries(query_embeddings: np.ndarray,
 
         keep = min(top, scores.shape[1])
         if keep:
-            part = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
-            part_scores = np.take_along_axis(scores, part, 1)
-            order = np.argsort(-part_scores, axis=1, kind='stable')
-            part = np.take_along_axis(part, order, 1)
-            top_det[begin:end, :keep] = dense_det[rows[:, None], part]
-            top_score[begin:end, :keep] = np.take_along_axis(scores, part, 1)
-            top_correct[begin:end, :keep] = is_tp[rows[:, None], part]
+            columns, top_score[begin:end, :keep] = sorted_top_k(scores, keep)
+            top_det[begin:end, :keep] = dense_det[rows[:, None], columns]
+            top_correct[begin:end, :keep] = is_tp[rows[:, None], columns]
     ap[num_gt == 0] = np.nan
     return SearchResults(ap, first_hit, num_gt, num_tp, top_det, top_score,
                          top_correct)

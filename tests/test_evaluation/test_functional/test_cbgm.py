@@ -6,7 +6,7 @@ import pytest
 
 from mmps.evaluation.functional import (GalleryDetections, QueryContext,
                                         QueryGroundTruth, build_query_contexts,
-                                        rank_queries, search)
+                                        rank_queries)
 from .test_search import (_random_problem, _slow_reference, candidate_scores,
                           untied_queries)
 
@@ -80,8 +80,7 @@ def _contexts(rng, query_embeddings, k2):
 @pytest.mark.parametrize('seed', [0, 1])
 @pytest.mark.parametrize('k1', [3, 10])
 @pytest.mark.parametrize('dense', [False, True])
-def test_cbgm_matches_the_reference_loop(seed, k1, dense, monkeypatch):
-    monkeypatch.setattr(search, 'QUERY_CHUNK', 7)
+def test_cbgm_matches_the_reference_loop(seed, k1, dense):
     query_embeddings, detections, galleries, gt = _random_problem(seed)
     context = _contexts(np.random.default_rng(seed), query_embeddings, 3)
     rescored = _cbgm_embeddings(query_embeddings, detections.embeddings,
@@ -99,8 +98,16 @@ def test_cbgm_matches_the_reference_loop(seed, k1, dense, monkeypatch):
         gt,
         similarities=rescored)
     scores = query_embeddings @ detections.embeddings.T if dense else None
-    results = rank_queries(query_embeddings, detections, galleries, gt, 10,
-                           scores, context, k1)
+    results = rank_queries(
+        query_embeddings,
+        detections,
+        galleries,
+        gt,
+        10,
+        scores,
+        context,
+        k1,
+        chunk_size=7)
     valid = untied_queries(
         expected_ap,
         candidate_scores(query_embeddings, detections.embeddings,

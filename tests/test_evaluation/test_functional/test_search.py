@@ -4,8 +4,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from mmps.evaluation.functional import (GalleryDetections, QueryGroundTruth,
-                                        average_precision, rank_queries,
-                                        search)
+                                        average_precision, rank_queries)
 from mmps.testing import near_tie_rows
 
 
@@ -140,8 +139,7 @@ def _random_problem(seed, num_queries=30, num_images=40, dim=8):
 @pytest.mark.parametrize('seed', [0, 1, 2])
 @pytest.mark.parametrize('dense', [False, True])
 @pytest.mark.parametrize('chunk', [7, 32])
-def test_fast_path_matches_slow_reference(seed, dense, chunk, monkeypatch):
-    monkeypatch.setattr(search, 'QUERY_CHUNK', chunk)
+def test_fast_path_matches_slow_reference(seed, dense, chunk):
     query_embeddings, detections, galleries, gt = _random_problem(seed)
     expected_ap, expected_hits = _slow_reference(query_embeddings,
                                                  detections.boxes,
@@ -149,8 +147,14 @@ def test_fast_path_matches_slow_reference(seed, dense, chunk, monkeypatch):
                                                  detections.image_index,
                                                  galleries, gt)
     scores = query_embeddings @ detections.embeddings.T if dense else None
-    results = rank_queries(query_embeddings, detections, galleries, gt, 10,
-                           scores)
+    results = rank_queries(
+        query_embeddings,
+        detections,
+        galleries,
+        gt,
+        top=10,
+        dense_scores=scores,
+        chunk_size=chunk)
     valid = untied_queries(
         expected_ap,
         candidate_scores(query_embeddings, detections.embeddings,
