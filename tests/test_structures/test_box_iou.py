@@ -47,14 +47,16 @@ def test_matches_the_reference_code(dtype):
     ious = box_iou(boxes_a, boxes_b)
     assert ious.dtype == dtype
     assert (ious > 0.5).sum() > 10
-    # the same elementwise operations in the same order and precision as
-    # the reference (no reduction, no BLAS): equal bit for bit, which is
-    # what keeps the reported numbers those of the reference code; a float32
-    # rounding or an eps in the union (mmdet's numpy bbox_overlaps) is not
-    np.testing.assert_array_equal(ious, expected)
-    np.testing.assert_array_equal(
+    # two implementations: a tolerance (another CPU may vectorise them
+    # differently), tight enough in float64 that a float32 rounding or an
+    # eps in the union (mmdet's numpy bbox_overlaps) fails it
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(ious, expected, rtol=rtol, atol=0)
+    np.testing.assert_allclose(
         box_iou(boxes_a[:30], boxes_b, is_aligned=True),
-        expected[np.arange(30), np.arange(30)])
+        expected[np.arange(30), np.arange(30)],
+        rtol=rtol,
+        atol=0)
 
 
 def test_mixed_precision_as_numpy_computes_it():
@@ -77,7 +79,9 @@ def test_mixed_precision_as_numpy_computes_it():
     assert area_det.dtype == np.float32
     ious = box_iou(detections, gt_boxes, is_aligned=True)
     assert ious.dtype == np.float64
-    np.testing.assert_array_equal(ious, inter / (area_det + area_gt - inter))
+    # float64 areas for the detections would differ by about 1e-7
+    np.testing.assert_allclose(
+        ious, inter / (area_det + area_gt - inter), rtol=1e-12, atol=0)
 
 
 def test_empty_boxes_match_nothing():
