@@ -57,18 +57,12 @@ class NAERoIHead(PersonSearchRoIHead):
             list[Tensor]: Pooled RoIAlign features (n, C4) and pooled shared
             head features (n, C5).
         """
-        roi_feats = self.bbox_roi_extractor(
-            x[:self.bbox_roi_extractor.num_inputs], rois)
-        return [
-            global_max_pool(roi_feats),
-            global_max_pool(self.shared_head(roi_feats))
-        ]
+        return [global_max_pool(f) for f in self.roi_features(x, rois)]
 
     def _embed(self, pooled: List[Tensor]) -> Tuple[Tensor, Tensor]:
         """Embeddings and person logits of pooled features (the last
-        ``len(embedding_head.in_channels)`` of them)."""
-        return self.embedding_head(
-            pooled[-len(self.embedding_head.in_channels):])
+        ``embedding_head.num_inputs`` of them)."""
+        return self.embedding_head(pooled[-self.embedding_head.num_inputs:])
 
     def _bbox_forward(self, x: Tuple[Tensor], rois: Tensor) -> dict:
         """Box regression, person logits and embeddings of RoIs.

@@ -61,9 +61,16 @@ class PersonSearchRoIHead(StandardRoIHead):
                 head.
         """
         self.embedding_head = MODELS.build(embedding_head)
+        if self.embedding_head.num_inputs not in (1, 2):
+            raise ValueError(
+                f'{type(self).__name__} gives an embedding head 1 input (the '
+                f'features after the shared head) or 2 (the RoI features '
+                f'too), but {type(self.embedding_head).__name__} takes '
+                f'{self.embedding_head.num_inputs}')
 
-    def _bbox_forward(self, x: Tuple[Tensor], rois: Tensor) -> dict:
-        """Box and embedding head forward, in training and testing.
+    def roi_features(self, x: Tuple[Tensor],
+                     rois: Tensor) -> Tuple[Tensor, Tensor]:
+        """RoI features before and after the shared head.
 
         Args:
             x (tuple[Tensor]): Multi-level image features.
@@ -71,12 +78,60 @@ class PersonSearchRoIHead(StandardRoIHead):
                 the image in the batch.
 
         Returns:
-            dict[str, Tensor]: mmdet's ``cls_score``, ``bbox_pred``,
-            ``bbox_feats``, and ``embeddings`` of shape (n, D).
+            tuple[Tensor, Tensor]: The RoI extractor's features, e.g. (n,
+            1024, 14, 14) on res4, and the shared head's, e.g. (n, 2048, 7,
+            7) from res5 (the same tensor without a shared head).
         """
-        bbox_results = super()._bbox_forward(x, rois)
-        bbox_results['embeddings'] = self.embedding_head(
-            bbox_results['bbox_feats'])
+        roi_feats = self.bbox_roi_extractor(
+            x[:self.bbox_roi_extractor.num_inputs], rois)
+        bbox_feats = self.shared_head(
+            roi_feats) if self.with_shared_head else roi_feats
+        return roi_feats, bbox_feats
+
+    def embed_features(self, roi_feats: Tensor, bbox_feats: Tensor) -> Tensor:
+        """Embeddings of RoI features (:meth:`roi_features`).
+
+        An embedding head with one input embeds the features after the
+        shared head (OIM's pooled res5); one with two inputs, e.g.
+        :class:`MultiInputEmbeddingHead`, both (the res4 + res5 embedding
+        of NAE's and SeqNet's code).
+
+        Args:
+            roi_feats (Tensor): Features before the shared head, (n, ...).
+            bbox_feats (Tensor): Features after it, (n, ...).
+
+        Returns:
+            Tensor: Unit-norm embeddings, shape (n, D).
+        """
+        if self.embedding_head.num_inputs == 1:
+            return self.embedding_head(bbox_feats)
+        return self.embedding_head([roi_feats, bbox_feats])
+
+    def _bbox_forward(self,
+                      x: Tuple[Tensor],
+                      rois: Tensor,
+                      with_embeddings: bool = True) -> dict:
+        """Box and embedding head forward, in training and testing.
+
+        Args:
+            x (tuple[Tensor]): Multi-level image features.
+            rois (Tensor): RoIs, shape (n, 5), the first column the index of
+                the image in the batch.
+            with_embeddings (bool): Whether to embed the RoIs too.
+                Defaults to True.
+
+        Returns:
+            dict[str, Tensor]: mmdet's ``cls_score``, ``bbox_pred`` and
+            ``bbox_feats``, and with ``with_embeddings`` ``embeddings`` of
+            shape (n, D).
+        """
+        roi_feats, bbox_feats = self.roi_features(x, rois)
+        cls_score, bbox_pred = self.bbox_head(bbox_feats)
+        bbox_results = dict(
+            cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=bbox_feats)
+        if with_embeddings:
+            bbox_results['embeddings'] = self.embed_features(
+                roi_feats, bbox_feats)
         return bbox_results
 
     def loss(self, x: Tuple[Tensor], rpn_results_list: InstanceList,
@@ -169,11 +224,7 @@ class PersonSearchRoIHead(StandardRoIHead):
         Returns:
             Tensor: Unit-norm embeddings, shape (n, D).
         """
-        bbox_feats = self.bbox_roi_extractor(
-            x[:self.bbox_roi_extractor.num_inputs], rois)
-        if self.with_shared_head:
-            bbox_feats = self.shared_head(bbox_feats)
-        return self.embedding_head(bbox_feats)
+        return self.embed_features(*self.roi_features(x, rois))
 
     def predict_bbox(self,
                      x: Tuple[Tensor],
@@ -200,17 +251,15 @@ class PersonSearchRoIHead(StandardRoIHead):
         if embedding_rois not in EMBEDDING_ROIS:
             raise ValueError(f'test_cfg.rcnn.embedding_rois must be one of '
                              f'{EMBEDDING_ROIS}, got {embedding_rois!r}')
-        if embedding_rois == 'proposals':
-            results_list = self.detect_on_proposals(x, batch_img_metas,
-                                                    rpn_results_list,
-                                                    rcnn_test_cfg)
-        else:
-            results_list = super().predict_bbox(
-                x,
-                batch_img_metas,
-                rpn_results_list,
-                rcnn_test_cfg=rcnn_test_cfg,
-                rescale=False)
+        # one pass scores, regresses (and in 'proposals' mode embeds) the
+        # proposals; nothing is computed to be discarded
+        results_list = self.detect(
+            x,
+            batch_img_metas,
+            rpn_results_list,
+            rcnn_test_cfg,
+            with_embeddings=embedding_rois == 'proposals')
+        if embedding_rois == 'detections':
             batch_embeddings = self.embed_boxes(
                 x, [results.bboxes for results in results_list])
             for results, embeddings in zip(results_list, batch_embeddings):
@@ -221,14 +270,18 @@ class PersonSearchRoIHead(StandardRoIHead):
                     results.bboxes, [1 / s for s in img_meta['scale_factor']])
         return results_list
 
-    def detect_on_proposals(self, x: Tuple[Tensor],
-                            batch_img_metas: List[dict],
-                            rpn_results_list: InstanceList,
-                            rcnn_test_cfg: ConfigType) -> InstanceList:
-        """Detections with the embeddings of their proposals, in one pass.
+    def detect(self,
+               x: Tuple[Tensor],
+               batch_img_metas: List[dict],
+               rpn_results_list: InstanceList,
+               rcnn_test_cfg: ConfigType,
+               with_embeddings: bool = False) -> InstanceList:
+        """Detections among the proposals, optionally with the embeddings of
+        the proposals they come from, in one pass.
 
         Boxes and scores are mmdet's (:class:`BBoxHead`'s decoding and
-        ``multiclass_nms``); each kept detection takes the embedding that
+        ``multiclass_nms``, as ``StandardRoIHead.predict_bbox``); with
+        ``with_embeddings`` each kept detection takes the embedding that
         :meth:`_bbox_forward` gave its proposal.
 
         Args:
@@ -237,41 +290,49 @@ class PersonSearchRoIHead(StandardRoIHead):
             rpn_results_list (list[:obj:`InstanceData`]): Proposals.
             rcnn_test_cfg (ConfigDict): ``score_thr``, ``nms`` and
                 ``max_per_img``.
+            with_embeddings (bool): Whether to embed the proposals and keep
+                the embeddings of the detections. Defaults to False.
 
         Returns:
             list[:obj:`InstanceData`]: Detections of each image in the
             network input's coordinates: ``bboxes`` (n, 4), ``scores``
-            (n, ), ``labels`` (n, ) and ``embeddings`` (n, D).
+            (n, ), ``labels`` (n, ) and with ``with_embeddings``
+            ``embeddings`` (n, D).
         """
         if self.bbox_head.num_classes != 1:
             raise ValueError(
-                f'embedding_rois=\'proposals\' needs a person-only box head '
+                f'{type(self).__name__} needs a person-only box head '
                 f'(num_classes=1), not num_classes='
                 f'{self.bbox_head.num_classes}')
         proposals = [res.bboxes for res in rpn_results_list]
         rois = bbox2roi(proposals)
+        empty_embeddings = rois.new_zeros(0,
+                                          self.embedding_head.embed_channels)
         if rois.shape[0] == 0:
-            return [
+            results_list = [
                 InstanceData(
                     bboxes=rois.new_zeros(0, 4),
                     scores=rois.new_zeros(0),
-                    labels=rois.new_zeros(0).long(),
-                    embeddings=rois.new_zeros(
-                        0, self.embedding_head.embed_channels))
-                for _ in batch_img_metas
+                    labels=rois.new_zeros(0).long()) for _ in batch_img_metas
             ]
-        results = self._bbox_forward(x, rois)
+            if with_embeddings:
+                for results in results_list:
+                    results.embeddings = empty_embeddings
+            return results_list
+        results = self._bbox_forward(x, rois, with_embeddings)
         counts = [len(p) for p in proposals]
         cls_scores = results['cls_score']
         if self.bbox_head.custom_cls_channels:
             scores = self.bbox_head.loss_cls.get_activation(cls_scores)
         else:
             scores = F.softmax(cls_scores, dim=-1)
+        batch_embeddings = results['embeddings'].split(
+            counts) if with_embeddings else [None] * len(counts)
         results_list = []
         for image_rois, image_scores, deltas, embeddings, img_meta in zip(
                 rois.split(counts), scores.split(counts),
-                results['bbox_pred'].split(counts),
-                results['embeddings'].split(counts), batch_img_metas):
+                results['bbox_pred'].split(counts), batch_embeddings,
+                batch_img_metas):
             bboxes = get_box_tensor(
                 self.bbox_head.bbox_coder.decode(
                     image_rois[:, 1:],
@@ -285,12 +346,11 @@ class PersonSearchRoIHead(StandardRoIHead):
                 rcnn_test_cfg.nms,
                 rcnn_test_cfg.max_per_img,
                 return_inds=True)
-            results_list.append(
-                InstanceData(
-                    bboxes=dets[:, :-1],
-                    scores=dets[:, -1],
-                    labels=labels,
-                    embeddings=embeddings[keep]))
+            detections = InstanceData(
+                bboxes=dets[:, :-1], scores=dets[:, -1], labels=labels)
+            if with_embeddings:
+                detections.embeddings = embeddings[keep]
+            results_list.append(detections)
         return results_list
 
     def predict_query(self,

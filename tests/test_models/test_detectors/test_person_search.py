@@ -186,3 +186,88 @@ def test_gallery_embeddings_of_the_proposals():
     model.test_cfg.rcnn.embedding_rois = 'boxes'
     with pytest.raises(ValueError, match='embedding_rois must be one of'):
         model.predict(data['inputs'], data['data_samples'])
+
+
+def test_detections_are_mmdets_and_each_roi_is_embedded_once():
+    """Default mode: boxes and scores as mmdet's StandardRoIHead gives them;
+    the embedding head runs once, on the detections (not also on the
+    proposals); in 'proposals' mode once, on the proposals."""
+    from mmdet.models.roi_heads import StandardRoIHead
+    model = _build_tiny_model().eval()
+    model.test_cfg.rpn.max_per_img = 60
+    packed = demo_person_search_inputs(
+        2, IMAGE_SHAPES, num_items=[3, 2], query_flags=[False, False])
+    data = model.data_preprocessor(packed, False)
+    calls = []
+    model.roi_head.embedding_head.register_forward_hook(
+        lambda module, args, output: calls.append(len(output)))
+    with torch.no_grad():
+        x = model.extract_feat(data['inputs'])
+        proposals = model.rpn_head.predict(
+            x, data['data_samples'], rescale=False)
+        metas = [s.metainfo for s in data['data_samples']]
+        expected = StandardRoIHead.predict_bbox(model.roi_head, x, metas,
+                                                [p.clone() for p in proposals],
+                                                model.test_cfg.rcnn)
+        calls.clear()
+        results = model.roi_head.predict_bbox(x, metas,
+                                              [p.clone() for p in proposals],
+                                              model.test_cfg.rcnn)
+        assert calls == [sum(len(r) for r in results)]
+        calls.clear()
+        model.test_cfg.rcnn.embedding_rois = 'proposals'
+        model.roi_head.predict_bbox(x, metas, [p.clone() for p in proposals],
+                                    model.test_cfg.rcnn)
+        assert calls == [sum(len(p) for p in proposals)]
+    for result, reference in zip(results, expected):
+        assert len(result) > 0
+        torch.testing.assert_close(result.bboxes, reference.bboxes)
+        torch.testing.assert_close(result.scores, reference.scores)
+        torch.testing.assert_close(result.labels, reference.labels)
+        assert result.embeddings.shape == (len(result), 256)
+
+
+def test_res4_and_res5_embedding():
+    """A two-input embedding head gets the RoI features (res4) and the
+    shared head's (res5), in training and in both test modes."""
+    cfg = get_tiny_model_cfg(num_person_ids=4)
+    cfg.roi_head.embedding_head = dict(
+        type='MultiInputEmbeddingHead',
+        in_channels=(256, 512),
+        loss_reid=cfg.roi_head.embedding_head.loss_reid)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    packed = demo_person_search_inputs(
+        2, IMAGE_SHAPES, num_items=[3, 2], person_ids=[[0, -1, 3], [1, -1]])
+    data = model.data_preprocessor(packed, True)
+    model.train()
+    for _ in range(2):  # the second step has a filled OIM memory
+        losses = model.loss(data['inputs'], data['data_samples'])
+    losses['loss_reid'].backward()
+    for projection in model.roi_head.embedding_head.projections:
+        assert projection[0].weight.grad.abs().sum() > 0
+
+    model.eval()
+    rois = torch.tensor([[0., 10., 20., 60., 120.], [1., 30., 5., 90., 100.]])
+    with torch.no_grad():
+        x = model.extract_feat(
+            model.data_preprocessor(packed, False)['inputs'])
+        roi_feats = model.roi_head.bbox_roi_extractor(x, rois)
+        res5 = model.roi_head.shared_head(roi_feats)
+        expected = model.roi_head.embedding_head([roi_feats, res5])
+        torch.testing.assert_close(
+            model.roi_head.embed_rois(x, rois), expected)
+        # differs from an embedding of res5 alone (zero res4 part)
+        head = model.roi_head.embedding_head
+        res5_only = torch.nn.functional.normalize(
+            torch.cat([
+                torch.zeros(2, 128), head.projections[1](res5.amax(dim=(2, 3)))
+            ], 1))
+        assert (expected - res5_only).abs().max() > 1e-3
+        for mode in ('detections', 'proposals'):
+            model.test_cfg.rcnn.embedding_rois = mode
+            data = model.data_preprocessor(packed, False)
+            for sample in model.predict(data['inputs'], data['data_samples']):
+                embeddings = sample.pred_instances.embeddings
+                torch.testing.assert_close(
+                    embeddings.norm(dim=1), torch.ones(len(embeddings)))

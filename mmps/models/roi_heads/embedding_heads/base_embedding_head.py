@@ -37,6 +37,13 @@ class BaseEmbeddingHead(BaseModule):
         self.embed_channels = embed_channels
         self.loss_reid = MODELS.build(loss_reid)
 
+    @property
+    def num_inputs(self) -> int:
+        """Number of RoI features the head takes: 1, the features after
+        the shared head (or the RoI features if there is none), as one
+        tensor; a head with more takes a list, RoI features first."""
+        return 1
+
     def get_targets(self, sampling_results: List[SamplingResult],
                     batch_gt_instances: InstanceList) -> Tensor:
         """Person id of every sampled RoI.

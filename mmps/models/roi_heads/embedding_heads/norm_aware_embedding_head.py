@@ -1,38 +1,18 @@
 # Copyright (c) mmps contributors. All rights reserved.
 from typing import List, Sequence, Tuple
 
-import torch
-import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.utils import ConfigType, InstanceList, OptMultiConfig
 from torch import Tensor
 
 from mmps.registry import MODELS
-from .base_embedding_head import BACKGROUND_ID, BaseEmbeddingHead
-
-
-def split_channels(total: int, parts: int) -> List[int]:
-    """Split ``total`` channels into ``parts`` nearly equal parts.
-
-    The remainder goes to the last parts, one channel each, as NAE and
-    SeqNet split the embedding among their feature maps.
-
-    Args:
-        total (int): Channels to split.
-        parts (int): Number of parts.
-
-    Returns:
-        list[int]: The channels of each part, summing to ``total``.
-    """
-    sizes = [total // parts] * parts
-    for i in range(1, total % parts + 1):
-        sizes[-i] += 1
-    return sizes
+from .base_embedding_head import BACKGROUND_ID
+from .multi_input_embedding_head import MultiInputEmbeddingHead
 
 
 @MODELS.register_module()
-class NormAwareEmbeddingHead(BaseEmbeddingHead):
+class NormAwareEmbeddingHead(MultiInputEmbeddingHead):
     """Norm-aware embedding: the norm detects, the direction identifies.
 
     From `Norm-Aware Embedding for Efficient Person Search
@@ -75,16 +55,8 @@ class NormAwareEmbeddingHead(BaseEmbeddingHead):
         init_cfg: OptMultiConfig = dict(
             type='Normal', std=0.01, bias=0, override=dict(name='projections'))
     ) -> None:
-        super().__init__(embed_channels, loss_reid, init_cfg=init_cfg)
-        self.in_channels = tuple(in_channels)
-        self.projections = nn.ModuleList()
-        for channels, dim in zip(
-                self.in_channels,
-                split_channels(embed_channels, len(self.in_channels))):
-            self.projections.append(
-                nn.Sequential(
-                    nn.Linear(channels, dim),
-                    build_norm_layer(norm_cfg, dim)[1]))
+        super().__init__(in_channels, embed_channels, norm_cfg, loss_reid,
+                         init_cfg)
         self.rescaler = build_norm_layer(norm_cfg, 1)[1]
         self.loss_cls = MODELS.build(loss_cls)
 
@@ -92,22 +64,14 @@ class NormAwareEmbeddingHead(BaseEmbeddingHead):
         """Embed pooled RoI features and score them by the norm.
 
         Args:
-            feats (Sequence[Tensor]): One pooled feature per input, of shape
-                (N, C_i) or (N, C_i, 1, 1).
+            feats (Sequence[Tensor]): One feature per input, see
+                :meth:`MultiInputEmbeddingHead.project`.
 
         Returns:
             tuple[Tensor, Tensor]: Unit-norm embeddings, shape (N, D), and
             person logits (the rescaled norms), shape (N, ).
         """
-        if len(feats) != len(self.projections):
-            raise ValueError(f'{type(self).__name__} expects '
-                             f'{len(self.projections)} features (channels '
-                             f'{self.in_channels}), got {len(feats)}')
-        x = torch.cat([
-            projection(feat.flatten(1))
-            for projection, feat in zip(self.projections, feats)
-        ],
-                      dim=1)
+        x = self.project(feats)
         norms = x.norm(dim=1, keepdim=True)
         embeddings = x / norms.clamp(min=1e-12)
         logits = self.rescaler(norms).squeeze(1)
