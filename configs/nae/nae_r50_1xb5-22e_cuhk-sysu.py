@@ -5,7 +5,8 @@
 _base_ = [
     '../_base_/models/nae_r50-c4.py',
     '../_base_/datasets/cuhk_sysu_torchvision.py',
-    '../_base_/schedules/schedule_20e.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/schedule_person-search_20e.py',
+    '../_base_/default_runtime.py'
 ]
 
 # NAE fixes the weights of conv1 and bn1

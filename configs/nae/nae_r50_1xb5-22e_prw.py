@@ -2,7 +2,8 @@
 # identities, a queue of 500).
 _base_ = [
     '../_base_/models/nae_r50-c4.py', '../_base_/datasets/prw_torchvision.py',
-    '../_base_/schedules/schedule_20e.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/schedule_person-search_20e.py',
+    '../_base_/default_runtime.py'
 ]
 
 model = dict(

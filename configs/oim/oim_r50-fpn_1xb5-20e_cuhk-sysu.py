@@ -1,6 +1,6 @@
 # OIM on a ResNet-50 FPN detector with a 2-FC box head: the same embedding
 # head (flattening the 7x7 RoI features) and OIM loss; no shared head.
-_base_ = './oim_r50-c4_1xb5-20e_cuhk-sysu.py'
+_base_ = './oim_r50-caffe-c4_1xb5-20e_cuhk-sysu.py'
 
 model = dict(
     data_preprocessor=dict(

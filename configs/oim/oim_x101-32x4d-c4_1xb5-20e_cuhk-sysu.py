@@ -1,7 +1,7 @@
 # OIM with a ResNeXt-101 (32x4d) C4 backbone: conv5 of the shared head is
 # the same grouped stage (ResNeXtLayer). The ImageNet weights are
 # PyTorch-style, so images are normalised as torchvision does.
-_base_ = './oim_r50-c4_1xb5-20e_cuhk-sysu.py'
+_base_ = './oim_r50-caffe-c4_1xb5-20e_cuhk-sysu.py'
 
 pretrained = 'open-mmlab://resnext101_32x4d'
 model = dict(

@@ -4,7 +4,8 @@
 _base_ = [
     '../_base_/models/seqnet_r50-c4.py',
     '../_base_/datasets/prw_torchvision.py',
-    '../_base_/schedules/schedule_20e.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/schedule_person-search_20e.py',
+    '../_base_/default_runtime.py'
 ]
 
 model = dict(

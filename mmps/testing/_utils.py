@@ -18,7 +18,7 @@ def get_config_file(name: str) -> str:
 
     Args:
         name (str): Path relative to ``configs/``, e.g.
-            ``'_base_/models/oim_r50-c4.py'``.
+            ``'_base_/models/oim_r50-caffe-c4.py'``.
 
     Returns:
         str: The absolute path of the config file.
@@ -96,7 +96,7 @@ def get_tiny_synthetic_config(
     return cfg
 
 
-def get_tiny_model_cfg(name: str = '_base_/models/oim_r50-c4.py',
+def get_tiny_model_cfg(name: str = '_base_/models/oim_r50-caffe-c4.py',
                        num_person_ids: int = 8,
                        queue_size: int = 16) -> ConfigDict:
     """A small version of a C4 person search model, for CPU tests.

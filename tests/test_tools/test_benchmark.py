@@ -23,8 +23,8 @@ def load_benchmark():
 
 
 @pytest.mark.parametrize('config, dataset_type', [
-    ('oim/oim_r50-c4_1xb5-20e_cuhk-sysu.py', 'SyntheticCUHKSYSUDataset'),
-    ('oim/oim_r50-c4_1xb5-18e_prw.py', 'SyntheticPRWDataset'),
+    ('oim/oim_r50-caffe-c4_1xb5-20e_cuhk-sysu.py', 'SyntheticCUHKSYSUDataset'),
+    ('oim/oim_r50-caffe-c4_1xb5-18e_prw.py', 'SyntheticPRWDataset'),
 ])
 def test_use_synthetic_data_keeps_the_pipelines(config, dataset_type):
     benchmark = load_benchmark()
@@ -41,7 +41,7 @@ def test_use_synthetic_data_keeps_the_pipelines(config, dataset_type):
 def test_use_synthetic_data_names_an_unknown_dataset_type():
     benchmark = load_benchmark()
     cfg = Config.fromfile(
-        get_config_file('oim/oim_r50-c4_1xb5-20e_cuhk-sysu.py'))
+        get_config_file('oim/oim_r50-caffe-c4_1xb5-20e_cuhk-sysu.py'))
     cfg.train_dataloader.dataset.type = 'MyDataset'
     with pytest.raises(ValueError, match=r"train_dataloader.*'MyDataset'"):
         benchmark.use_synthetic_data(cfg, '/tmp/somewhere')

@@ -35,7 +35,7 @@ def test_wheel_holds_the_mim_files(tmp_path):
                      'mmps/.mim/tools/dist_train.sh',
                      'mmps/.mim/configs/oim/'
                      'oim_r18-w32-c4_1xb4-16e_synthetic.py',
-                     'mmps/.mim/configs/_base_/models/oim_r50-c4.py',
+                     'mmps/.mim/configs/_base_/models/oim_r50-caffe-c4.py',
                      'mmps/.mim/model-index.yml', 'mmps/registry.py'):
         assert required in names, required
     assert not any(name.startswith('tests/') for name in names)

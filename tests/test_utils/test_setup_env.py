@@ -36,7 +36,7 @@ def test_register_all_modules_sets_the_mmps_scope():
 
 def test_model_config_builds_through_the_registry():
     init_default_scope('mmps')
-    cfg = Config.fromfile(get_config_file('_base_/models/oim_r50-c4.py'))
+    cfg = Config.fromfile(get_config_file('_base_/models/oim_r50-caffe-c4.py'))
     # inherited from mmdet's C4 Faster R-CNN, changed only where needed
     assert cfg.model.backbone.depth == 50
     assert cfg.model.roi_head.bbox_roi_extractor.roi_layer.type == 'RoIAlign'

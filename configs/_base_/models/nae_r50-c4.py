@@ -4,7 +4,7 @@
 # each projected with a BN neck) is the person score. Differences from
 # mmps' OIM model, each as NAE's code does it, are listed in
 # configs/nae/README.md.
-_base_ = ['./oim_r50-c4.py']
+_base_ = ['./oim_r50-caffe-c4.py']
 
 # torchvision's ResNet-50: pytorch style, BN trained in train mode (batch
 # statistics); NAE only fixes the weights of conv1 and bn1 (in the

@@ -1,7 +1,7 @@
 # The CPU quick start's schedule on the synthetic data: 16 epochs, lr 0.02
 # (batch 4 from scratch), warm-up over the first epoch, x0.1 at epoch 12,
 # an evaluation every 4 epochs.
-_base_ = ['./schedule_20e.py']
+_base_ = ['./schedule_person-search_20e.py']
 
 train_cfg = dict(max_epochs=16, val_interval=4)
 param_scheduler = [

@@ -2,11 +2,19 @@
 # person/background box head and a 256-d embedding head trained with OIM.
 _base_ = ['mmdet::_base_/models/faster-rcnn_r50-caffe-c4.py']
 
+# BatchNorm as SeqNet's and NAE's code trains it (the SeqNet-style recipe):
+# every BN layer of the backbone and of the conv5 head learns, statistics
+# included; only the stem is frozen. mmdet's caffe-C4 base freezes them all;
+# the paper's Caffe code trains the conv5 head's BN only (see the
+# oim_r50-caffe-c4_paper config).
+norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     _scope_='mmps',
     type='PersonSearch',
+    backbone=dict(frozen_stages=0, norm_cfg=norm_cfg, norm_eval=False),
     roi_head=dict(
         type='PersonSearchRoIHead',
+        shared_head=dict(norm_cfg=norm_cfg, norm_eval=False),
         bbox_head=dict(num_classes=1, reg_class_agnostic=True),
         embedding_head=dict(
             type='EmbeddingHead',

@@ -1,8 +1,9 @@
 # OIM on PRW: the CUHK-SYSU recipe with PRW's 483 distinct training ids
 # (the table is sized from the data, not 482), a queue of 500, 18 epochs.
 _base_ = [
-    '../_base_/models/oim_r50-c4.py', '../_base_/datasets/prw.py',
-    '../_base_/schedules/schedule_20e.py', '../_base_/default_runtime.py'
+    '../_base_/models/oim_r50-caffe-c4.py', '../_base_/datasets/prw.py',
+    '../_base_/schedules/schedule_person-search_20e.py',
+    '../_base_/default_runtime.py'
 ]
 
 model = dict(

@@ -1,5 +1,7 @@
-# OIM's schedule: SGD 0.003, warm-up over the first epoch, x0.1 at epoch 16,
-# 20 epochs, gradient clipping at 10.
+# The SeqNet-style schedule of the person search configs (SeqNet's and NAE's
+# recipe, which mmps' OIM configs share): SGD 0.003, warm-up over the first
+# epoch, x0.1 at epoch 16, 20 epochs, gradient clipping at 10. Named apart
+# from mmdet's schedule_20e.py, another recipe (lr 0.02, x0.1 at 16 and 19).
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
