@@ -5,6 +5,7 @@ Needs ``pip install faiss-cpu`` (``pip install mmps[faiss]``).
 """
 import json
 import os.path as osp
+import weakref
 from typing import Optional, Tuple
 
 import numpy as np
@@ -87,7 +88,8 @@ class FaissIVFBackend(SearchBackend):
         self.add_chunk = add_chunk
         self.seed = seed
         self.faiss_index = None
-        self.built_for: Optional[Tuple[int, str]] = None
+        # the GalleryIndex the faiss index holds, without keeping it alive
+        self._gallery: Optional[weakref.ref] = None
 
     def build(self, index) -> 'FaissIVFBackend':
         """Train the cells on a sample of ``index`` and add every embedding.
@@ -101,7 +103,7 @@ class FaissIVFBackend(SearchBackend):
         """
         faiss = _import_faiss()
         num_boxes, dim = len(index), index.embedding_dim
-        self.built_for = (num_boxes, index.fingerprint)
+        self._gallery = weakref.ref(index)
         if num_boxes == 0:
             self.faiss_index = None
             return self
@@ -127,17 +129,17 @@ class FaissIVFBackend(SearchBackend):
 
     def _check_built_for(self, index) -> None:
         """Raise a ValueError unless this backend holds ``index``."""
-        if self.built_for != (len(index), index.fingerprint):
+        if self._gallery is None or self._gallery() is not index:
             raise ValueError(
                 'this faiss index was built for another gallery index '
-                f'({self.built_for}); gallery: {len(index)} detections, '
-                f'fingerprint {index.fingerprint[:12]}')
+                'object; build it for this one, or load it with '
+                'FaissIVFBackend.load(folder, index)')
 
     def rank(self, index, queries: np.ndarray, top_k: int, score_thr: float,
              cws: bool,
              min_similarity: Optional[float]) -> Tuple[np.ndarray, np.ndarray]:
         """See :meth:`SearchBackend.rank`; built on first use."""
-        if self.built_for is None:
+        if self._gallery is None:
             self.build(index)
         self._check_built_for(index)
         if self.faiss_index is None:
@@ -173,7 +175,7 @@ class FaissIVFBackend(SearchBackend):
             index (GalleryIndex): The gallery this backend was built for.
         """
         faiss = _import_faiss()
-        if self.built_for is None:
+        if self._gallery is None:
             self.build(index)
         self._check_built_for(index)
         if self.faiss_index is None:
@@ -261,7 +263,7 @@ class FaissIVFBackend(SearchBackend):
             raise ValueError(f'{file} holds {backend.faiss_index.ntotal} '
                              f'{backend.faiss_index.d}-d vectors; the '
                              f'gallery {len(index)} {index.embedding_dim}-d')
-        backend.built_for = (len(index), index.fingerprint)
+        backend._gallery = weakref.ref(index)
         return backend
 
 
