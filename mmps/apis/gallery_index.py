@@ -12,6 +12,26 @@ from .search_backends import ExactBackend, SearchBackend, build_backend
 NORM_TOLERANCE = 1e-3
 
 
+def _check_finite(name: str, values: np.ndarray, first_row: int) -> None:
+    """Raise a ValueError naming the first row of ``values`` not finite.
+
+    Args:
+        name (str): What the values are, for the message.
+        values (np.ndarray): Rows of values, (R, ) or (R, C).
+        first_row (int): The number of the first row in the index.
+    """
+    finite = np.isfinite(values)
+    finite = finite if finite.ndim == 1 else finite.all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        shown_values = np.atleast_1d(values[row])
+        shown = ', '.join(f'{v:g}' for v in shown_values[:4])
+        raise ValueError(
+            f'{name} of box {first_row + row} are not finite: [{shown}'
+            f'{", ..." if len(shown_values) > 4 else ""}] '
+            f'({int((~np.isfinite(shown_values)).sum())} not finite)')
+
+
 def video_frame_key(source: str, frame: int) -> str:
     """The ``image_paths`` entry of a video frame: ``video.mp4#frame=000123``.
 
@@ -192,30 +212,30 @@ class GalleryIndex:
                     f'image {self.image_paths[row]} has the {name[:-1]} '
                     f'{getattr(self, name)[row].tolist()}; expected '
                     f'{expected}')
-        names = ('bboxes', 'scores') + (
-            ('embeddings', ) if embedding_values else ())
-        for name in names:
-            finite = np.isfinite(getattr(self, name))
-            finite = finite if finite.ndim == 1 else finite.all(axis=1)
-            if not finite.all():
-                row = int(np.flatnonzero(~finite)[0])
-                values = np.atleast_1d(getattr(self, name)[row])
-                shown = ', '.join(f'{v:g}' for v in values[:4])
-                raise ValueError(
-                    f'{name} of box {row} are not finite: [{shown}'
-                    f'{", ..." if len(values) > 4 else ""}] '
-                    f'({int((~np.isfinite(values)).sum())} not finite)')
+        for name in ('bboxes', 'scores'):
+            _check_finite(name, getattr(self, name), 0)
         if embedding_values:
-            deviation = np.abs(np.linalg.norm(self.embeddings, axis=1) - 1)
-            if (deviation > NORM_TOLERANCE).any():
-                row = int(np.argmax(deviation))
-                raise ValueError(
-                    f'embedding of box {row} has the norm '
-                    f'{np.linalg.norm(self.embeddings[row]):.6g}; embeddings '
-                    f'must be unit-norm (within {NORM_TOLERANCE})')
+            self._check_embeddings()
         duplicates = len(self.image_paths) - len(set(self.image_paths))
         if duplicates:
             raise ValueError(f'{duplicates} image paths appear twice')
+
+    def _check_embeddings(self, chunk_size: int = 65536) -> None:
+        """Raise a ValueError unless every embedding is finite and unit-norm.
+
+        Read ``chunk_size`` rows at a time, so that the check of a big (or
+        memory-mapped) index needs no full-size temporary array.
+        """
+        for start in range(0, len(self.embeddings), chunk_size):
+            chunk = self.embeddings[start:start + chunk_size]
+            _check_finite('embeddings', chunk, start)
+            deviation = np.abs(np.linalg.norm(chunk, axis=1) - 1)
+            if (deviation > NORM_TOLERANCE).any():
+                row = int(np.argmax(deviation))
+                raise ValueError(
+                    f'embedding of box {start + row} has the norm '
+                    f'{np.linalg.norm(chunk[row]):.6g}; embeddings must be '
+                    f'unit-norm (within {NORM_TOLERANCE})')
 
     @classmethod
     def empty(cls, embedding_dim: int, fingerprint: str) -> 'GalleryIndex':

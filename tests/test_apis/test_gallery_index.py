@@ -611,3 +611,17 @@ def test_gallery_chunks_give_the_whole_ranking(chunk_size):
         index.rank(queries, chunk_size=0)
     with pytest.raises(ValueError, match="unknown search backend 'annoy'"):
         index.rank(queries, backend='annoy')
+
+
+@pytest.mark.parametrize('row,scale', [(10, 1.01), (13, np.nan)])
+def test_embeddings_are_checked_chunk_by_chunk(row, scale):
+    index = random_index()
+    embeddings = index.embeddings.copy()
+    embeddings[row] *= scale
+    index.embeddings = embeddings
+    # the row is numbered in the whole index, not in its chunk
+    with pytest.raises(
+            ValueError,
+            match=f'(embedding|embeddings) of box '
+            f'{row} (has the norm 1.01|are not finite)'):
+        index._check_embeddings(chunk_size=4)
