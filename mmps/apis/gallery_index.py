@@ -1,44 +1,60 @@
 # Copyright (c) mmps contributors. All rights reserved.
-import hashlib
-import json
+import math
 import os.path as osp
-import zipfile
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from mmps.utils.atomic_write import atomic_write
-from mmps.utils.topk import sorted_top_k
+from .index_storage import META_FILE, read_index, write_index
+from .search_backends import ExactBackend, SearchBackend, build_backend
 
-#: Version of the on-disk layout written by :meth:`GalleryIndex.save`.
-INDEX_FORMAT_VERSION = 1
-#: Names of the two files of a saved index, inside its folder.
-ARRAYS_FILE = 'arrays.npz'
-META_FILE = 'index.json'
-#: The arrays of ``arrays.npz`` with their dtype kind and number of dims.
-ARRAY_KINDS = dict(
-    bboxes=('f', 2),
-    scores=('f', 1),
-    embeddings=('f', 2),
-    image_index=('iu', 1),
-    image_shapes=('iu', 2))
-#: The fields of ``index.json`` with their JSON types.
-META_FIELDS = dict(
-    format_version=int,
-    fingerprint=str,
-    embedding_dim=int,
-    num_boxes=int,
-    image_paths=list,
-    skipped=dict)
 #: Largest accepted deviation of an embedding's norm from 1.
 NORM_TOLERANCE = 1e-3
 
 
+def _check_finite(name: str, values: np.ndarray, first_row: int) -> None:
+    """Raise a ValueError naming the first row of ``values`` not finite.
+
+    Args:
+        name (str): What the values are, for the message.
+        values (np.ndarray): Rows of values, (R, ) or (R, C).
+        first_row (int): The number of the first row in the index.
+    """
+    finite = np.isfinite(values)
+    finite = finite if finite.ndim == 1 else finite.all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        shown_values = np.atleast_1d(values[row])
+        shown = ', '.join(f'{v:g}' for v in shown_values[:4])
+        raise ValueError(
+            f'{name} of box {first_row + row} are not finite: [{shown}'
+            f'{", ..." if len(shown_values) > 4 else ""}] '
+            f'({int((~np.isfinite(shown_values)).sum())} not finite)')
+
+
+def video_frame_key(source: str, frame: int) -> str:
+    """The ``image_paths`` entry of a video frame: ``video.mp4#frame=000123``.
+
+    ``image_paths`` identifies each indexed image: a frame of a video has
+    no file of its own, so it is named by its video and frame number (six
+    digits at least, so that keys of one video sort by frame).
+
+    Args:
+        source (str): The video.
+        frame (int): The frame number, from 0.
+
+    Returns:
+        str: The key.
+    """
+    return f'{source}#frame={int(frame):06d}'
+
+
 class SearchMatch(NamedTuple):
-    """One gallery detection returned for a query.
+    """One gallery detection returned for a query: what, where and when.
 
     Attributes:
-        image_path (str): The gallery image.
+        image_path (str): The gallery image; for a video frame its key
+            (:func:`video_frame_key`).
         bbox (np.ndarray): The detection, (4, ) ``x1, y1, x2, y2`` in the
             image's pixels.
         score (float): Its detection (person) score.
@@ -47,6 +63,11 @@ class SearchMatch(NamedTuple):
             with Confidence Weighted Similarity (``cws=True``).
         image_index (int): Index of the image in the gallery index.
         box_index (int): Index of the detection in the gallery index.
+        source (str): The image file, or the video the frame is from.
+        frame (int): The frame number in the video, ``-1`` for an image.
+        timestamp (float): Seconds from the start of the video, NaN for an
+            image.
+        camera (str): The camera, ``''`` if unknown.
     """
     image_path: str
     bbox: np.ndarray
@@ -54,19 +75,26 @@ class SearchMatch(NamedTuple):
     similarity: float
     image_index: int
     box_index: int
+    source: str = ''
+    frame: int = -1
+    timestamp: float = math.nan
+    camera: str = ''
 
 
 class GalleryIndex:
     """Detections and embeddings of a gallery, computed once, searched often.
 
     Detections of all images are stored flat: row ``i`` of ``bboxes``,
-    ``scores`` and ``embeddings`` belongs to image ``image_index[i]``.
-    :meth:`save` writes a folder with ``arrays.npz`` (the arrays) and
-    ``index.json`` (image paths and shapes, the model fingerprint and the
-    files that could not be read); see ``docs/gallery_index_format.md``.
+    ``scores`` and ``embeddings`` belongs to image ``image_index[i]``. An
+    image is a still image or a frame of a video; ``sources``, ``frames``,
+    ``timestamps`` and ``cameras`` say where and when it was taken.
+    :meth:`save` writes a folder with one ``.npy`` file per array and
+    ``index.json``, which :meth:`load` can open memory-mapped; see
+    ``docs/gallery_index_format.md``.
 
     Args:
-        image_paths (Sequence[str]): The gallery images, N of them.
+        image_paths (Sequence[str]): The gallery images, N of them, unique:
+            a path, or for a video frame :func:`video_frame_key`.
         image_shapes (np.ndarray): ``(height, width)`` of each, (N, 2).
         bboxes (np.ndarray): Detections ``x1, y1, x2, y2``, (M, 4).
         scores (np.ndarray): Detection scores, (M, ).
@@ -77,6 +105,15 @@ class GalleryIndex:
             embeddings; an index is only searched with that model.
         skipped (dict[str, str], optional): Files that could not be read,
             with the reason.
+        sources (Sequence[str], optional): The file of each image: itself,
+            or the video of a frame. Defaults to ``image_paths``.
+        frames (np.ndarray, optional): Frame number of each image in its
+            video, (N, ), ``-1`` for a still image. Defaults to all -1.
+        timestamps (np.ndarray, optional): Seconds from the start of the
+            video, (N, ), NaN for a still image (or an unknown time).
+            Defaults to all NaN.
+        cameras (Sequence[str], optional): Camera of each image, ``''`` if
+            unknown. Defaults to all ``''``.
     """
 
     def __init__(self,
@@ -87,8 +124,25 @@ class GalleryIndex:
                  embeddings: np.ndarray,
                  image_index: np.ndarray,
                  fingerprint: str,
-                 skipped: Optional[Dict[str, str]] = None) -> None:
+                 skipped: Optional[Dict[str, str]] = None,
+                 sources: Optional[Sequence[str]] = None,
+                 frames: Optional[np.ndarray] = None,
+                 timestamps: Optional[np.ndarray] = None,
+                 cameras: Optional[Sequence[str]] = None) -> None:
+        self._assign(image_paths, image_shapes, bboxes, scores, embeddings,
+                     image_index, fingerprint, skipped, sources, frames,
+                     timestamps, cameras)
+        self._check()
+
+    def _assign(self, image_paths, image_shapes, bboxes, scores, embeddings,
+                image_index, fingerprint, skipped, sources, frames, timestamps,
+                cameras) -> None:
+        """Set the fields from the arguments of ``__init__``, unchecked.
+
+        Arrays of the right dtype (e.g. memory-mapped ones) are not copied.
+        """
         self.image_paths = [str(path) for path in image_paths]
+        num_images = len(self.image_paths)
         self.image_shapes = np.asarray(
             image_shapes, dtype=np.int64).reshape(-1, 2)
         self.bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
@@ -97,14 +151,42 @@ class GalleryIndex:
         self.image_index = np.asarray(image_index, dtype=np.int64).reshape(-1)
         self.fingerprint = str(fingerprint)
         self.skipped = dict(skipped or {})
-        self._check()
+        self.sources = self._strings(
+            'sources', self.image_paths if sources is None else sources)
+        self.cameras = self._strings(
+            'cameras', [''] * num_images if cameras is None else cameras)
+        self.frames = np.asarray(
+            np.full(num_images, -1) if frames is None else frames,
+            dtype=np.int64).reshape(-1)
+        self.timestamps = np.asarray(
+            np.full(num_images, np.nan) if timestamps is None else timestamps,
+            dtype=np.float64).reshape(-1)
+        #: SHA-256 of ``embeddings.npy`` once saved or loaded (version 2)
+        self.embeddings_sha256: Optional[str] = None
+        self._backends: Dict[str, SearchBackend] = {}
 
-    def _check(self) -> None:
-        """Raise a ValueError if the arrays do not fit together."""
+    @staticmethod
+    def _strings(name: str, values: Sequence[str]) -> List[str]:
+        """``values`` as a list, if they are all strings."""
+        values = list(values)
+        wrong = [v for v in values if not isinstance(v, str)]
+        if wrong:
+            raise ValueError(f'{name} must be strings, got {wrong[0]!r:.80}')
+        return values
+
+    def _check(self, embedding_values: bool = True) -> None:
+        """Raise a ValueError if the arrays do not fit together.
+
+        Args:
+            embedding_values (bool): Check that the embeddings are finite
+                and unit-norm, which reads them all. Defaults to True.
+        """
         num_images, num_boxes = len(self.image_paths), len(self.bboxes)
-        if len(self.image_shapes) != num_images:
-            raise ValueError(f'{len(self.image_shapes)} image shapes for '
-                             f'{num_images} images')
+        for name in ('image_shapes', 'sources', 'frames', 'timestamps',
+                     'cameras'):
+            if len(getattr(self, name)) != num_images:
+                raise ValueError(f'{len(getattr(self, name))} {name} for '
+                                 f'{num_images} images')
         if self.embeddings.ndim != 2:
             raise ValueError('embeddings must be (num_boxes, dim), got shape '
                              f'{self.embeddings.shape}')
@@ -118,32 +200,42 @@ class GalleryIndex:
                              f'{num_images}), got values in '
                              f'[{self.image_index.min()}, '
                              f'{self.image_index.max()}]')
-        if (self.image_shapes <= 0).any():
-            row = int(np.flatnonzero((self.image_shapes <= 0).any(1))[0])
-            raise ValueError(f'image {self.image_paths[row]} has the shape '
-                             f'{self.image_shapes[row].tolist()}; expected '
-                             'a positive height and width')
-        for name in ('bboxes', 'scores', 'embeddings'):
-            finite = np.isfinite(getattr(self, name))
-            finite = finite if finite.ndim == 1 else finite.all(axis=1)
-            if not finite.all():
-                row = int(np.flatnonzero(~finite)[0])
-                values = np.atleast_1d(getattr(self, name)[row])
-                shown = ', '.join(f'{v:g}' for v in values[:4])
+        for name, wrong, expected in (
+            ('image_shapes', (self.image_shapes <= 0).any(axis=1),
+             'a positive height and width'),
+            ('frames', self.frames < -1, 'a frame number >= 0, or -1 for a '
+             'still image'), ('timestamps', np.isinf(self.timestamps),
+                              'seconds (finite), or NaN for a still image')):
+            if wrong.any():
+                row = int(np.flatnonzero(wrong)[0])
                 raise ValueError(
-                    f'{name} of box {row} are not finite: [{shown}'
-                    f'{", ..." if len(values) > 4 else ""}] '
-                    f'({int((~np.isfinite(values)).sum())} not finite)')
-        deviation = np.abs(np.linalg.norm(self.embeddings, axis=1) - 1)
-        if (deviation > NORM_TOLERANCE).any():
-            row = int(np.argmax(deviation))
-            raise ValueError(
-                f'embedding of box {row} has the norm '
-                f'{np.linalg.norm(self.embeddings[row]):.6g}; embeddings '
-                f'must be unit-norm (within {NORM_TOLERANCE})')
+                    f'image {self.image_paths[row]} has the {name[:-1]} '
+                    f'{getattr(self, name)[row].tolist()}; expected '
+                    f'{expected}')
+        for name in ('bboxes', 'scores'):
+            _check_finite(name, getattr(self, name), 0)
+        if embedding_values:
+            self._check_embeddings()
         duplicates = len(self.image_paths) - len(set(self.image_paths))
         if duplicates:
             raise ValueError(f'{duplicates} image paths appear twice')
+
+    def _check_embeddings(self, chunk_size: int = 65536) -> None:
+        """Raise a ValueError unless every embedding is finite and unit-norm.
+
+        Read ``chunk_size`` rows at a time, so that the check of a big (or
+        memory-mapped) index needs no full-size temporary array.
+        """
+        for start in range(0, len(self.embeddings), chunk_size):
+            chunk = self.embeddings[start:start + chunk_size]
+            _check_finite('embeddings', chunk, start)
+            deviation = np.abs(np.linalg.norm(chunk, axis=1) - 1)
+            if (deviation > NORM_TOLERANCE).any():
+                row = int(np.argmax(deviation))
+                raise ValueError(
+                    f'embedding of box {start + row} has the norm '
+                    f'{np.linalg.norm(chunk[row]):.6g}; embeddings must be '
+                    f'unit-norm (within {NORM_TOLERANCE})')
 
     @classmethod
     def empty(cls, embedding_dim: int, fingerprint: str) -> 'GalleryIndex':
@@ -173,6 +265,10 @@ class GalleryIndex:
     def append(self, other: 'GalleryIndex') -> 'GalleryIndex':
         """The index of both galleries; ``self`` and ``other`` are kept.
 
+        The result is a new index in memory: its arrays are copies (a
+        memory-mapped index is read whole); save it to write a new folder,
+        or over the old one, whose files are then all rewritten.
+
         Raises:
             ValueError: If ``other`` was computed by another model, or
                 holds an image that ``self`` holds already.
@@ -197,18 +293,23 @@ class GalleryIndex:
             np.concatenate([self.embeddings, other.embeddings]),
             np.concatenate(
                 [self.image_index, other.image_index + self.num_images]),
-            self.fingerprint, skipped)
+            self.fingerprint,
+            skipped,
+            sources=self.sources + other.sources,
+            frames=np.concatenate([self.frames, other.frames]),
+            timestamps=np.concatenate([self.timestamps, other.timestamps]),
+            cameras=self.cameras + other.cameras)
 
-    def search(self,
-               query_embeddings: np.ndarray,
-               top_k: int = 10,
-               score_thr: float = 0.5,
-               cws: bool = False) -> List[List[SearchMatch]]:
+    def search(
+        self,
+        query_embeddings: np.ndarray,
+        top_k: int = 10,
+        score_thr: float = 0.5,
+        cws: bool = False,
+        min_similarity: Optional[float] = None,
+        backend: Union[str,
+                       SearchBackend] = 'exact') -> List[List[SearchMatch]]:
         """Rank the detections of the gallery for each query.
-
-        One matrix product gives the similarities of all queries to all
-        detections; detections scored under ``score_thr`` are left out and
-        a partial sort picks the ``top_k`` best of each query.
 
         Args:
             query_embeddings (np.ndarray): Unit-norm query embeddings,
@@ -217,27 +318,50 @@ class GalleryIndex:
             score_thr (float): Minimum detection score. Defaults to 0.5.
             cws (bool): Confidence Weighted Similarity (NAE, SeqNet): rank
                 by similarity times detection score. Defaults to False.
+            min_similarity (float, optional): Minimum of what the matches
+                are ranked by (``SearchMatch.similarity``): a query may get
+                fewer than ``top_k`` matches, or none. Defaults to None
+                (no minimum).
+            backend (str | SearchBackend): ``'exact'`` (every detection is
+                scored), ``'faiss'`` (approximate, built on first use and
+                kept by this index) or a backend object. Defaults to
+                ``'exact'``.
 
         Returns:
             list[list[SearchMatch]]: Per query, its matches by decreasing
-            similarity (fewer than ``top_k`` if the gallery has fewer
-            detections above ``score_thr``).
+            similarity (fewer than ``top_k`` if fewer detections pass
+            ``score_thr`` and ``min_similarity``).
         """
-        top_indices, top_sims = self.rank(query_embeddings, top_k, score_thr,
-                                          cws)
+        top_indices, top_sims = self.rank(
+            query_embeddings,
+            top_k,
+            score_thr,
+            cws,
+            min_similarity=min_similarity,
+            backend=backend)
         return [[
-            SearchMatch(self.image_paths[self.image_index[i]],
-                        self.bboxes[i].copy(), float(self.scores[i]),
-                        float(sim), int(self.image_index[i]), int(i))
-            for i, sim in zip(indices, sims) if i >= 0
+            self._match(int(i), float(sim)) for i, sim in zip(indices, sims)
+            if i >= 0
         ] for indices, sims in zip(top_indices, top_sims)]
 
-    def rank(self,
-             query_embeddings: np.ndarray,
-             top_k: int = 10,
-             score_thr: float = 0.5,
-             cws: bool = False,
-             chunk_size: int = 256) -> tuple:
+    def _match(self, box: int, similarity: float) -> SearchMatch:
+        """The :class:`SearchMatch` of detection ``box``."""
+        image = int(self.image_index[box])
+        return SearchMatch(self.image_paths[image], np.array(self.bboxes[box]),
+                           float(self.scores[box]), similarity, image, box,
+                           self.sources[image], int(self.frames[image]),
+                           float(self.timestamps[image]), self.cameras[image])
+
+    def rank(
+        self,
+        query_embeddings: np.ndarray,
+        top_k: int = 10,
+        score_thr: float = 0.5,
+        cws: bool = False,
+        chunk_size: Optional[int] = None,
+        min_similarity: Optional[float] = None,
+        backend: Union[str, SearchBackend] = 'exact'
+    ) -> Tuple[np.ndarray, np.ndarray]:
         """Indices and similarities of the ``top_k`` detections per query.
 
         Args:
@@ -245,9 +369,11 @@ class GalleryIndex:
             top_k (int): Matches kept per query.
             score_thr (float): Minimum detection score.
             cws (bool): Weight each similarity by the detection's score.
-            chunk_size (int): Queries ranked against the whole index at
-                once; bounds the (chunk_size, M) score matrix: 256 queries
-                x 100,000 boxes is 100 MB of float32. Defaults to 256.
+            chunk_size (int, optional): Gallery rows the exact backend
+                scores at once (see :class:`ExactBackend`); only with
+                ``backend='exact'``. Defaults to 65536.
+            min_similarity (float, optional): Minimum ranked similarity.
+            backend (str | SearchBackend): See :meth:`search`.
 
         Returns:
             tuple[np.ndarray, np.ndarray]: Detection indices (Q, top_k),
@@ -261,22 +387,17 @@ class GalleryIndex:
                              f'dims; the index has {self.embedding_dim}')
         if top_k < 1:
             raise ValueError(f'top_k must be positive, got {top_k}')
-        excluded = self.scores < score_thr
-        any_excluded = bool(excluded.any())
-        k = min(top_k, len(self) - int(excluded.sum()))
-        indices = np.full((len(queries), top_k), -1, dtype=np.int64)
-        sims = np.full((len(queries), top_k), -np.inf, dtype=np.float32)
-        if k == 0:
-            return indices, sims
-        for start in range(0, len(queries), chunk_size):
-            chunk = queries[start:start + chunk_size] @ self.embeddings.T
-            if cws:
-                chunk *= self.scores
-            if any_excluded:
-                chunk[:, excluded] = -np.inf
-            rows = slice(start, start + len(chunk))
-            indices[rows, :k], sims[rows, :k] = sorted_top_k(chunk, k)
-        return indices, sims
+        if chunk_size is not None:
+            if backend != 'exact':
+                raise ValueError('chunk_size is a parameter of the exact '
+                                 f'backend, not of {backend!r}')
+            backend = ExactBackend(chunk_size)
+        elif isinstance(backend, str):
+            if backend not in self._backends:
+                self._backends[backend] = build_backend(backend)
+            backend = self._backends[backend]
+        return backend.rank(self, queries, top_k, score_thr, cws,
+                            min_similarity)
 
     def paths_outside(self, folder: str) -> List[str]:
         """The image paths that do not lie inside ``folder``.
@@ -300,137 +421,85 @@ class GalleryIndex:
     def save(self, path: str) -> None:
         """Write the index to the folder ``path`` (created if missing).
 
-        Each file is written to a temporary file in the folder and renamed
-        over the old one, so an interrupted save never leaves a truncated
-        file; ``index.json`` holds the SHA-256 of ``arrays.npz``, so a save
-        interrupted between the two renames is refused by :meth:`load`.
+        Format version 2: one ``.npy`` file per array, then ``index.json``
+        (see :func:`~mmps.apis.index_storage.write_index`). Each file is
+        written to a temporary file in the folder and renamed over the old
+        one, so an interrupted save never leaves a truncated file;
+        ``index.json`` holds the size and SHA-256 of each array file, so a
+        save interrupted before it is renamed is refused by :meth:`load`.
+        Arrays are written in blocks: a memory-mapped index is not read
+        whole. Saving over the folder an index was loaded from with
+        ``mmap=True`` is safe: the old files stay mapped until unused.
         """
-        arrays_file = osp.join(path, ARRAYS_FILE)
-        with atomic_write(arrays_file) as file:
-            np.savez(
-                file,
-                bboxes=self.bboxes,
-                scores=self.scores,
-                embeddings=self.embeddings,
-                image_index=self.image_index,
-                image_shapes=self.image_shapes)
+        arrays = {
+            name: getattr(self, name)
+            for name in ('bboxes', 'scores', 'embeddings', 'image_index',
+                         'image_shapes', 'frames', 'timestamps')
+        }
         meta = dict(
-            format_version=INDEX_FORMAT_VERSION,
             fingerprint=self.fingerprint,
             embedding_dim=self.embedding_dim,
             num_boxes=len(self),
+            num_images=self.num_images,
             image_paths=self.image_paths,
-            skipped=self.skipped,
-            arrays_sha256=_sha256(arrays_file))
-        with atomic_write(osp.join(path, META_FILE)) as file:
-            file.write(json.dumps(meta, indent=1).encode('utf-8'))
+            sources=self.sources,
+            cameras=self.cameras,
+            skipped=self.skipped)
+        files = write_index(path, arrays, meta)
+        self.embeddings_sha256 = files['embeddings']['sha256']
 
     @classmethod
-    def load(cls, path: str) -> 'GalleryIndex':
+    def load(cls,
+             path: str,
+             mmap: bool = False,
+             verify: Optional[bool] = None) -> 'GalleryIndex':
         """Read an index written by :meth:`save`, checking every field.
+
+        Args:
+            path (str): The index folder.
+            mmap (bool): Open the arrays of a version 2 index memory-mapped
+                and read-only: loading reads only ``index.json``, the small
+                arrays and the ends of each file; the embeddings are read
+                when searched. Version 1 (``arrays.npz``) is always read
+                whole. Defaults to False.
+            verify (bool, optional): Read every byte: compare each file's
+                SHA-256 with ``index.json`` and check that every embedding
+                is finite and unit-norm. Without, the sizes, headers and
+                the SHA-256 of the first and last MiB of each file are
+                compared, which catches an interrupted save or a swapped
+                file but not an edit inside a big file. Defaults to
+                ``not mmap``.
 
         Raises:
             FileNotFoundError: If a file of the index is missing.
             ValueError: If the files are not a valid index: not JSON or
-                not a readable npz, a field missing or of the wrong type,
+                not readable arrays, a field missing or of the wrong type,
                 arrays of the wrong dtype or shape, not finite, embeddings
-                not of unit norm, ``arrays.npz`` not the one ``index.json``
+                not of unit norm, an array file not the one ``index.json``
                 was saved with. The error names the file.
         """
-        arrays_file, meta_file = (
-            osp.join(path, name) for name in (ARRAYS_FILE, META_FILE))
-        for file in (arrays_file, meta_file):
-            if not osp.isfile(file):
-                raise FileNotFoundError(
-                    f'{file} not found: a gallery index is a folder with '
-                    f'{ARRAYS_FILE} and {META_FILE} (GalleryIndex.save)')
-        meta = _read_meta(meta_file)
-        digest = meta.get('arrays_sha256')
-        if digest is not None and digest != _sha256(arrays_file):
-            raise ValueError(
-                f'{arrays_file} is not the file {meta_file} was saved with '
-                '(its SHA-256 differs): it was changed, or a save was '
-                'interrupted; rebuild the index')
-        arrays = _read_arrays(arrays_file)
+        verify = not mmap if verify is None else verify
+        meta, arrays = read_index(path, mmap, verify)
+        index = cls.__new__(cls)
         try:
-            index = cls(meta['image_paths'], arrays['image_shapes'],
-                        arrays['bboxes'], arrays['scores'],
-                        arrays['embeddings'], arrays['image_index'],
-                        meta['fingerprint'], meta['skipped'])
+            index._assign(meta['image_paths'], arrays['image_shapes'],
+                          arrays['bboxes'], arrays['scores'],
+                          arrays['embeddings'], arrays['image_index'],
+                          meta['fingerprint'], meta['skipped'],
+                          meta.get('sources'), arrays.get('frames'),
+                          arrays.get('timestamps'), meta.get('cameras'))
+            # version 1 was read whole: check it whole
+            index._check(
+                embedding_values=verify or meta['format_version'] == 1)
         except ValueError as error:
             raise ValueError(f'{path} is not a valid gallery index: '
                              f'{error}') from error
+        if meta['format_version'] > 1:
+            index.embeddings_sha256 = meta['files']['embeddings']['sha256']
+        meta_file = osp.join(path, META_FILE)
         for key, value in (('num_boxes', len(index)), ('embedding_dim',
                                                        index.embedding_dim)):
             if meta[key] != value:
                 raise ValueError(f'{meta_file} says {key} {meta[key]}, '
-                                 f'{arrays_file} holds {value}')
+                                 f'the arrays hold {value}')
         return index
-
-
-def _sha256(file: str) -> str:
-    """The SHA-256 of a file, read in blocks."""
-    hasher = hashlib.sha256()
-    with open(file, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            hasher.update(block)
-    return hasher.hexdigest()
-
-
-def _read_meta(file: str) -> dict:
-    """The checked content of an ``index.json``."""
-    try:
-        with open(file, encoding='utf-8') as f:
-            meta = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f'{file} is not valid JSON: {error}') from error
-    if not isinstance(meta, dict):
-        raise ValueError(f'{file} must hold a JSON object, got '
-                         f'{type(meta).__name__}')
-    version = meta.get('format_version')
-    if version != INDEX_FORMAT_VERSION:
-        raise ValueError(f'{file}: format_version {version!r}; this mmps '
-                         f'reads version {INDEX_FORMAT_VERSION}')
-    for key, kind in META_FIELDS.items():
-        if key not in meta:
-            raise ValueError(f'{file} has no {key!r}')
-        if not isinstance(meta[key], kind) or isinstance(meta[key], bool):
-            raise ValueError(f'{file}: {key!r} must be a JSON '
-                             f'{kind.__name__}, got {meta[key]!r:.80}')
-    if not all(isinstance(p, str) for p in meta['image_paths']):
-        raise ValueError(f'{file}: image_paths must be strings')
-    if not all(isinstance(v, str) for v in meta['skipped'].values()):
-        raise ValueError(f'{file}: skipped must map paths to reasons '
-                         '(strings)')
-    if not isinstance(meta.get('arrays_sha256', ''), str):
-        raise ValueError(f'{file}: arrays_sha256 must be a string')
-    return meta
-
-
-def _read_arrays(file: str) -> Dict[str, np.ndarray]:
-    """The checked arrays of an ``arrays.npz`` (never unpickled)."""
-    try:
-        with np.load(file, allow_pickle=False) as npz:
-            arrays = {
-                name: npz[name]
-                for name in ARRAY_KINDS if name in npz.files
-            }
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
-        # ValueError: an object array, which would need unpickling
-        raise ValueError(f'{file} is not a readable npz file of numeric '
-                         f'arrays: {error}') from error
-    missing = set(ARRAY_KINDS) - set(arrays)
-    if missing:
-        raise ValueError(f'{file} lacks {sorted(missing)}')
-    for name, (kinds, ndim) in ARRAY_KINDS.items():
-        array = arrays[name]
-        if array.dtype.kind not in kinds or array.ndim != ndim:
-            raise ValueError(
-                f'{file}: {name} must be a {ndim}-d array of '
-                f'{"floats" if kinds == "f" else "integers"}, got '
-                f'{array.ndim}-d {array.dtype}')
-    for name, columns in (('bboxes', 4), ('image_shapes', 2)):
-        if arrays[name].shape[1] != columns:
-            raise ValueError(f'{file}: {name} must have {columns} columns, '
-                             f'got shape {arrays[name].shape}')
-    return arrays

@@ -20,6 +20,7 @@ from mmps.datasets import dataset_part_configs
 from mmps.datasets.utils import check_boxes
 from mmps.registry import DATASETS, MODELS
 from .gallery_index import GalleryIndex, SearchMatch
+from .search_backends import SearchBackend
 
 ImageLike = Union[str, np.ndarray]
 #: File name endings read as images when a gallery is a folder.
@@ -371,7 +372,9 @@ class PersonSearcher:
         query_box: Union[Sequence[float], np.ndarray],
         index: GalleryIndex,
         top_k: int = 10,
-        score_thr: float = 0.5
+        score_thr: float = 0.5,
+        min_similarity: Optional[float] = None,
+        backend: Union[str, SearchBackend] = 'exact'
     ) -> Union[List[SearchMatch], List[List[SearchMatch]]]:
         """Find query persons in an indexed gallery.
 
@@ -385,6 +388,11 @@ class PersonSearcher:
             top_k (int): Matches kept per query. Defaults to 10.
             score_thr (float): Minimum detection score of a match.
                 Defaults to 0.5.
+            min_similarity (float, optional): Minimum similarity of a match
+                (times its score with CWS): fewer than ``top_k`` matches,
+                possibly none, are returned. Defaults to None (no minimum).
+            backend (str | SearchBackend): How the index is searched, see
+                :meth:`GalleryIndex.search`. Defaults to ``'exact'``.
 
         Returns:
             list[SearchMatch] | list[list[SearchMatch]]: The matches by
@@ -396,5 +404,10 @@ class PersonSearcher:
         images = [str(im) if isinstance(im, Path) else im for im in images]
         embeddings = self.embed_queries(images, query_box)
         matches = index.search(
-            embeddings, top_k=top_k, score_thr=score_thr, cws=self.cws)
+            embeddings,
+            top_k=top_k,
+            score_thr=score_thr,
+            cws=self.cws,
+            min_similarity=min_similarity,
+            backend=backend)
         return matches[0] if single else matches

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from mmps.apis import GalleryIndex
+from mmps.apis import GalleryIndex, SearchMatch, video_frame_key
 from mmps.testing import assert_top_k_matches
 
 
@@ -99,20 +99,64 @@ def test_search_many_queries_in_chunks():
     assert np.isneginf(sims[0, len(index):]).all()
 
 
-def test_save_load_round_trips_bit_for_bit(tmp_path):
-    index = random_index()
+ARRAY_NAMES = ('bboxes', 'scores', 'embeddings', 'image_index', 'image_shapes',
+               'frames', 'timestamps')
+
+
+def footage_index(seed=0):
+    """An index of two frames of a video and three still images."""
+    index = random_index(seed=seed)
+    return GalleryIndex(
+        [video_frame_key('cam1.mp4', 12),
+         video_frame_key('cam1.mp4', 250)] + ['a.jpg', 'b.jpg', 'c.jpg'],
+        index.image_shapes,
+        index.bboxes,
+        index.scores,
+        index.embeddings,
+        index.image_index,
+        index.fingerprint,
+        sources=['cam1.mp4', 'cam1.mp4', 'a.jpg', 'b.jpg', 'c.jpg'],
+        frames=[12, 250, -1, -1, -1],
+        timestamps=[0.48, 10.0, np.nan, np.nan, np.nan],
+        cameras=['cam1', 'cam1', '', 'cam2', ''])
+
+
+def _memory_mapped(array):
+    while isinstance(array, np.ndarray):
+        if isinstance(array, np.memmap):
+            return True
+        array = array.base
+    return False
+
+
+@pytest.mark.parametrize('mmap', [False, True])
+def test_save_load_round_trips_bit_for_bit(tmp_path, mmap):
+    index = footage_index()
     index.skipped['broken.jpg'] = 'OSError: truncated'
     index.save(str(tmp_path / 'idx'))
-    loaded = GalleryIndex.load(str(tmp_path / 'idx'))
-    for name in ('bboxes', 'scores', 'embeddings', 'image_index',
-                 'image_shapes'):
+    loaded = GalleryIndex.load(str(tmp_path / 'idx'), mmap=mmap)
+    for name in ARRAY_NAMES:
         a, b = getattr(index, name), getattr(loaded, name)
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
-    assert loaded.image_paths == index.image_paths
-    assert loaded.fingerprint == index.fingerprint
-    assert loaded.skipped == index.skipped
+        # memory-mapped read-only, or read into memory
+        assert _memory_mapped(b) == mmap, name
+        assert b.flags.writeable != mmap, name
+    for name in ('image_paths', 'sources', 'cameras', 'fingerprint',
+                 'skipped'):
+        assert getattr(loaded, name) == getattr(index, name), name
+    assert loaded.image_paths[0] == 'cam1.mp4#frame=000012'
     meta = json.loads((tmp_path / 'idx' / 'index.json').read_text())
-    assert meta['format_version'] == 1 and meta['num_boxes'] == len(index)
+    assert meta['format_version'] == 2 and meta['num_boxes'] == len(index)
+    assert sorted(p.name for p in (
+        tmp_path /
+        'idx').iterdir()) == sorted([f'{name}.npy'
+                                     for name in ARRAY_NAMES] + ['index.json'])
+    # each .npy file is plain numpy: readable without mmps
+    np.testing.assert_array_equal(
+        np.load(tmp_path / 'idx' / 'frames.npy'), [12, 250, -1, -1, -1])
+    queries = random_index(seed=1).embeddings[:3]
+    for a, b in zip(index.rank(queries, 4, 0.2), loaded.rank(queries, 4, 0.2)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_append_equals_one_index_of_both():
@@ -133,7 +177,7 @@ def test_append_equals_one_index_of_both():
 
 
 def test_bad_indexes_are_refused(tmp_path):
-    with pytest.raises(FileNotFoundError, match='arrays.npz'):
+    with pytest.raises(FileNotFoundError, match='index.json not found'):
         GalleryIndex.load(str(tmp_path))
     index = random_index()
     with pytest.raises(ValueError, match='query embeddings have 3 dims'):
@@ -161,10 +205,56 @@ def _saved(tmp_path, **kwargs):
     return folder
 
 
+def _saved_v1(tmp_path, **kwargs):
+    """An index folder of format version 1, as mmps wrote it before 2:
+    ``arrays.npz`` and ``index.json`` with its SHA-256."""
+    import hashlib
+    index = random_index(**kwargs)
+    folder = tmp_path / 'idx'
+    folder.mkdir(parents=True)
+    np.savez(
+        folder / 'arrays.npz',
+        bboxes=index.bboxes,
+        scores=index.scores,
+        embeddings=index.embeddings,
+        image_index=index.image_index,
+        image_shapes=index.image_shapes)
+    meta = dict(
+        format_version=1,
+        fingerprint=index.fingerprint,
+        embedding_dim=index.embedding_dim,
+        num_boxes=len(index),
+        image_paths=index.image_paths,
+        skipped=index.skipped,
+        arrays_sha256=hashlib.sha256(
+            (folder / 'arrays.npz').read_bytes()).hexdigest())
+    (folder / 'index.json').write_text(json.dumps(meta, indent=1))
+    return folder
+
+
 def _edit_meta(folder, edit):
     meta_file = folder / 'index.json'
     meta = json.loads(meta_file.read_text())
     meta_file.write_text(json.dumps(edit(meta)))
+
+
+@pytest.mark.parametrize('mmap', [False, True])
+def test_a_version_1_index_still_loads(tmp_path, mmap):
+    folder = _saved_v1(tmp_path)
+    index = random_index()
+    loaded = GalleryIndex.load(str(folder), mmap=mmap)
+    for name in ARRAY_NAMES[:5]:
+        a, b = getattr(index, name), getattr(loaded, name)
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+    # images without footage metadata
+    assert loaded.sources == loaded.image_paths == index.image_paths
+    assert loaded.cameras == [''] * 5
+    assert (loaded.frames == -1).all() and np.isnan(loaded.timestamps).all()
+    # saved again, it becomes version 2; arrays.npz is gone
+    loaded.save(str(folder))
+    assert not (folder / 'arrays.npz').exists()
+    again = GalleryIndex.load(str(folder))
+    assert again.embeddings.tobytes() == index.embeddings.tobytes()
 
 
 @pytest.mark.parametrize('text,message', [
@@ -188,15 +278,22 @@ def test_index_json_that_is_not_an_object_is_refused(tmp_path, text, message):
     ('fingerprint', 7, r"'fingerprint' must be a JSON str, got 7"),
     ('num_boxes', '14', r"'num_boxes' must be a JSON int"),
     ('num_boxes', True, r"'num_boxes' must be a JSON int"),
-    ('num_boxes', 13, r'index.json says num_boxes 13, .*arrays.npz holds 14'),
-    ('embedding_dim', 9, r'says embedding_dim 9, .* holds 8'),
+    ('num_boxes', 13, r'bboxes.npy: bboxes must be float32 of shape \(13, '
+     r'4\) \(num_boxes 13 in .*index.json\), got float32 of shape '
+     r'\(14, 4\)'),
+    ('embedding_dim', 9, r'embeddings must be float32 of shape \(14, 9\)'),
+    ('num_images', 4, r'image_shapes must be int64 of shape \(4, 2\)'),
+    ('files', None, r"index.json has no 'files'"),
+    ('sources', ['a'] * 4 + [5], r'sources must be strings'),
+    ('cameras', ['a'] * 4, r'is not a valid gallery index: 4 cameras for 5 '
+     r'images'),
     ('skipped', {
         'a.jpg': 1
     }, r'skipped must map paths to reasons'),
     ('image_paths', ['img0.jpg'] * 5, r'is not a valid gallery index: 4 '
      r'image paths appear twice'),
-    ('image_paths', ['img0.jpg'], r'is not a valid gallery index: 5 image '
-     r'shapes for 1 images'),
+    ('image_paths', ['img0.jpg'], r'is not a valid gallery index: 5 '
+     r'image_shapes for 1 images'),
 ])
 def test_damaged_index_json_is_a_clear_error(tmp_path, key, value, message):
     folder = _saved(tmp_path)
@@ -233,12 +330,12 @@ def _write_arrays(folder, **changes):
      r'embeddings of box 0 are not finite'),
     ('embeddings', lambda a: a * 1.01, r'embedding of box \d+ has the norm '
      r'1.01; embeddings must be unit-norm'),
+    ('image_shapes', lambda a: -a, r'image img0.jpg has the image_shape '
+     r'\[-120, -100\]; expected a positive height and width'),
     ('bboxes', lambda a: np.concatenate([a[:3], [[np.inf, 0, 5, 5]], a[4:]]),
      r'bboxes of box 3 are not finite'),
     ('scores', lambda a: np.full_like(a, np.nan),
      r'scores of box 0 are not finite'),
-    ('image_shapes', lambda a: -a, r'image img0.jpg has the shape '
-     r'\[-120, -100\]; expected a positive height and width'),
     ('bboxes', lambda a: a.reshape(-1, 2), r'bboxes must have 4 columns, '
      r'got shape \(28, 2\)'),
     ('bboxes', lambda a: a.astype(str), r'bboxes must be a 2-d array of '
@@ -249,8 +346,8 @@ def _write_arrays(folder, **changes):
      r'arrays.npz is not a readable npz file of numeric arrays'),
     ('scores', lambda a: None, r"arrays.npz lacks \['scores'\]"),
 ])
-def test_damaged_arrays_are_refused(tmp_path, name, damage, message):
-    folder = _saved(tmp_path)
+def test_damaged_version_1_arrays_are_refused(tmp_path, name, damage, message):
+    folder = _saved_v1(tmp_path)
     with np.load(folder / 'arrays.npz') as npz:
         array = npz[name]
     _write_arrays(folder, **{name: damage(array)})
@@ -258,9 +355,9 @@ def test_damaged_arrays_are_refused(tmp_path, name, damage, message):
         GalleryIndex.load(str(folder))
 
 
-def test_arrays_not_saved_with_the_index_json_are_refused(tmp_path):
-    folder = _saved(tmp_path)
-    other = _saved(tmp_path / 'other', seed=5)
+def test_version_1_arrays_not_saved_with_the_index_json_are_refused(tmp_path):
+    folder = _saved_v1(tmp_path)
+    other = _saved_v1(tmp_path / 'other', seed=5)
     # same shapes, other detections: would pass every count
     (folder / 'arrays.npz').write_bytes((other / 'arrays.npz').read_bytes())
     with pytest.raises(ValueError, match='SHA-256 differs'):
@@ -277,29 +374,30 @@ def test_arrays_not_saved_with_the_index_json_are_refused(tmp_path):
         GalleryIndex.load(str(folder))
 
 
+@pytest.mark.parametrize('mmap', [False, True])
 def test_an_interrupted_save_never_leaves_a_half_written_index(
-        tmp_path, monkeypatch):
-    import mmps.apis.gallery_index as module
+        tmp_path, monkeypatch, mmap):
+    import mmps.apis.index_storage as module
     folder = _saved(tmp_path)
+    files = sorted(p.name for p in folder.iterdir())
     old = GalleryIndex.load(str(folder))
     new = random_index(seed=9)
 
-    def disk_full(file, **arrays):
-        handle = open(file, 'wb') if isinstance(file, str) else file
-        handle.write(b'PK\x03\x04 the first bytes')
+    def disk_full(file, array, **kwargs):
+        file.write(b'\x93NUMPY the first bytes')
         raise OSError('No space left on device')
 
     # dies while writing the arrays: the old index is intact
     with monkeypatch.context() as patch:
-        patch.setattr(module.np, 'savez', disk_full)
+        patch.setattr(module.np.lib.format, 'write_array', disk_full)
         with pytest.raises(OSError, match='No space'):
             new.save(str(folder))
-    assert sorted(p.name
-                  for p in folder.iterdir()) == ['arrays.npz', 'index.json']
-    again = GalleryIndex.load(str(folder))
+    assert sorted(p.name for p in folder.iterdir()) == files
+    again = GalleryIndex.load(str(folder), mmap=mmap)
     assert again.embeddings.tobytes() == old.embeddings.tobytes()
 
-    # dies between the arrays and index.json: refused, not mixed
+    # dies between the arrays and index.json: refused, not mixed, even
+    # memory-mapped without verify (same sizes; the ends differ)
     class BrokenJson:
 
         @staticmethod
@@ -312,12 +410,11 @@ def test_an_interrupted_save_never_leaves_a_half_written_index(
         patch.setattr(module, 'json', BrokenJson)
         with pytest.raises(KeyboardInterrupt):
             new.save(str(folder))
-    assert sorted(p.name
-                  for p in folder.iterdir()) == ['arrays.npz', 'index.json']
+    assert sorted(p.name for p in folder.iterdir()) == files
     with pytest.raises(ValueError, match='a save was interrupted'):
-        GalleryIndex.load(str(folder))
+        GalleryIndex.load(str(folder), mmap=mmap)
     new.save(str(folder))
-    loaded = GalleryIndex.load(str(folder))
+    loaded = GalleryIndex.load(str(folder), mmap=mmap)
     assert loaded.embeddings.tobytes() == new.embeddings.tobytes()
 
 
@@ -336,3 +433,195 @@ def test_paths_outside_a_folder(tmp_path):
     assert index.paths_outside(str(gallery)) == outside
     assert index.paths_outside(str(gallery) + '/') == outside
     assert index.paths_outside(str(tmp_path)) == ['/etc/passwd']
+
+
+def _write_npy(folder, name, array):
+    """Replace one array of a version 2 index; index.json is updated to
+    match, as by someone who made the files on purpose."""
+    from mmps.apis.index_storage import ends_sha256, sha256_of
+    file = folder / f'{name}.npy'
+    np.save(file, array, allow_pickle=True)
+    record = dict(
+        bytes=file.stat().st_size,
+        sha256=sha256_of(str(file)),
+        ends_sha256=ends_sha256(str(file)))
+    _edit_meta(folder, lambda meta: {
+        **meta, 'files': {
+            **meta['files'], name: record
+        }
+    })
+
+
+@pytest.mark.parametrize('mmap', [False, True])
+@pytest.mark.parametrize('name,damage,message', [
+    ('bboxes', lambda a: np.concatenate([a[:3], [[np.inf, 0, 5, 5]], a[4:]]).
+     astype(np.float32), r'bboxes of box 3 are not finite'),
+    ('frames', lambda a: a - 2, r'image img0.jpg has the frame -3; expected '
+     r'a frame number >= 0, or -1 for a still image'),
+    ('timestamps', lambda a: np.full_like(a, np.inf), r'image img0.jpg has '
+     r'the timestamp inf; expected seconds'),
+    ('scores', lambda a: a.astype(np.float64), r'scores.npy: scores must be '
+     r'float32 of shape \(14,\) .*got float64 of shape \(14,\)'),
+    ('bboxes', lambda a: a.reshape(-1, 2), r'bboxes must be float32 of shape '
+     r'\(14, 4\) .* got float32 of shape \(28, 2\)'),
+    ('embeddings', lambda a: a.astype(object),
+     r'embeddings.npy is not a readable .npy file of a numeric array'),
+])
+def test_damaged_arrays_are_refused(tmp_path, mmap, name, damage, message):
+    folder = _saved(tmp_path)
+    _write_npy(folder, name, damage(np.load(folder / f'{name}.npy')))
+    with pytest.raises(ValueError, match=message):
+        GalleryIndex.load(str(folder), mmap=mmap)
+
+
+def test_memory_mapped_loading_checks_the_embeddings_only_with_verify(
+        tmp_path, monkeypatch):
+    import mmps.apis.index_storage as module
+    folder = _saved(tmp_path)
+    _write_npy(folder, 'embeddings', np.load(folder / 'embeddings.npy') * 1.01)
+    with pytest.raises(ValueError, match='has the norm 1.01'):
+        GalleryIndex.load(str(folder))
+    with pytest.raises(ValueError, match='has the norm 1.01'):
+        GalleryIndex.load(str(folder), mmap=True, verify=True)
+
+    # without verify nothing reads the whole embeddings file
+    def no_full_read(file):
+        raise AssertionError(f'{file} read whole')
+
+    monkeypatch.setattr(module, 'sha256_of', no_full_read)
+    loaded = GalleryIndex.load(str(folder), mmap=True)
+    assert len(loaded) == 14
+
+
+def test_verify_finds_an_edit_inside_a_big_file(tmp_path):
+    # 3000 x 256 float32: 3 MB, more than the two ends of 1 MiB hashed
+    folder = _saved(tmp_path, num_images=1, boxes_per_image=(3000, ), dim=256)
+    file = folder / 'embeddings.npy'
+    data = bytearray(file.read_bytes())
+    data[len(data) // 2] ^= 1
+    file.write_bytes(bytes(data))
+    # the documented trade-off: unseen without verify
+    GalleryIndex.load(str(folder), mmap=True)
+    with pytest.raises(
+            ValueError,
+            match=r'embeddings.npy is not the file '
+            r'.* was saved with \(its SHA-256 differs\)'):
+        GalleryIndex.load(str(folder), mmap=True, verify=True)
+    with pytest.raises(ValueError, match='SHA-256 differs'):
+        GalleryIndex.load(str(folder))
+    file.write_bytes(bytes(data[:-4]))
+    with pytest.raises(ValueError, match=r'\(its size differs\)'):
+        GalleryIndex.load(str(folder), mmap=True)
+
+
+def test_matches_say_where_and_when():
+    index = footage_index()
+    queries = random_index(seed=1).embeddings[:4]
+    for matches in index.search(queries, top_k=14, score_thr=0):
+        assert len(matches) == 14
+        for match in matches:
+            image = index.image_index[match.box_index]
+            assert match.image_index == image
+            assert match.source == index.sources[image]
+            assert match.camera == index.cameras[image]
+            assert match.frame == index.frames[image]
+            if image < 2:
+                assert match.source == 'cam1.mp4' and match.camera == 'cam1'
+                assert match.frame == [12, 250][image]
+                assert match.timestamp == [0.48, 10.0][image]
+                assert match.image_path == f'cam1.mp4#frame=' \
+                    f'{[12, 250][image]:06d}'
+            else:
+                assert match.frame == -1 and np.isnan(match.timestamp)
+    # an index of images: each image is its own source, no time
+    match = random_index().search(queries[:1], top_k=1, score_thr=0)[0][0]
+    assert match.source == match.image_path
+    assert (match.frame, match.camera) == (-1, '')
+    assert np.isnan(match.timestamp)
+    # the six fields of before still make a match, by position
+    old = SearchMatch('a.jpg', np.zeros(4), 0.9, 0.5, 0, 3)
+    assert old.box_index == 3 and old.frame == -1 and old.source == ''
+
+
+def test_append_keeps_the_footage_metadata():
+    first = footage_index()
+    second = random_index(
+        num_images=2, boxes_per_image=(1, 3), seed=3, prefix='new')
+    merged = first.append(second)
+    assert merged.sources == first.sources + ['new0.jpg', 'new1.jpg']
+    assert merged.cameras == first.cameras + ['', '']
+    np.testing.assert_array_equal(merged.frames, [12, 250, -1, -1, -1, -1, -1])
+    np.testing.assert_array_equal(merged.timestamps[:2], [0.48, 10.0])
+    assert np.isnan(merged.timestamps[2:]).all()
+
+
+@pytest.mark.parametrize('field,value,message', [
+    ('sources', ['a.mp4'] * 4, r'4 sources for 5 images'),
+    ('cameras', [''] * 4 + [7], r'cameras must be strings, got 7'),
+    ('frames', [0, 1, 2, 3, -5], r'image img4.jpg has the frame -5'),
+    ('timestamps', [0, 1, 2, -np.inf, 0], r'image img3.jpg has the timestamp '
+     r'-inf'),
+])
+def test_bad_footage_metadata_is_refused(field, value, message):
+    index = random_index()
+    with pytest.raises(ValueError, match=message):
+        GalleryIndex(index.image_paths, index.image_shapes, index.bboxes,
+                     index.scores, index.embeddings, index.image_index, 'x',
+                     **{field: value})
+
+
+@pytest.mark.parametrize('cws', [False, True])
+@pytest.mark.parametrize('min_similarity', [-1.0, 0.0, 0.2, 0.5, 1.01])
+def test_min_similarity_returns_only_matches_above_it(cws, min_similarity):
+    index = random_index()
+    queries = random_index(seed=1).embeddings[:6]
+    reference = slow_scores(index, queries, 0.3)
+    if cws:
+        reference = reference * index.scores
+    reference[reference < min_similarity] = -np.inf
+    found, sims = index.rank(
+        queries,
+        top_k=5,
+        score_thr=0.3,
+        cws=cws,
+        min_similarity=min_similarity)
+    assert_top_k_matches(found, sims, reference)
+    results = index.search(
+        queries,
+        top_k=5,
+        score_thr=0.3,
+        cws=cws,
+        min_similarity=min_similarity)
+    counts = [len(matches) for matches in results]
+    assert counts == [min(5, int(np.isfinite(row).sum())) for row in reference]
+    assert all(m.similarity >= min_similarity for r in results for m in r)
+    if min_similarity > 1:
+        assert counts == [0] * 6
+
+
+@pytest.mark.parametrize('chunk_size', [1, 3, 5, 14, 1000])
+def test_gallery_chunks_give_the_whole_ranking(chunk_size):
+    index = random_index()
+    queries = random_index(seed=2).embeddings[:7]
+    reference = slow_scores(index, queries, 0.2)
+    found, sims = index.rank(
+        queries, top_k=6, score_thr=0.2, chunk_size=chunk_size)
+    assert_top_k_matches(found, sims, reference)
+    with pytest.raises(ValueError, match='chunk_size must be positive'):
+        index.rank(queries, chunk_size=0)
+    with pytest.raises(ValueError, match="unknown search backend 'annoy'"):
+        index.rank(queries, backend='annoy')
+
+
+@pytest.mark.parametrize('row,scale', [(10, 1.01), (13, np.nan)])
+def test_embeddings_are_checked_chunk_by_chunk(row, scale):
+    index = random_index()
+    embeddings = index.embeddings.copy()
+    embeddings[row] *= scale
+    index.embeddings = embeddings
+    # the row is numbered in the whole index, not in its chunk
+    with pytest.raises(
+            ValueError,
+            match=f'(embedding|embeddings) of box '
+            f'{row} (has the norm 1.01|are not finite)'):
+        index._check_embeddings(chunk_size=4)

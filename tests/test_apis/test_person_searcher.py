@@ -167,3 +167,21 @@ def test_the_checkpoint_must_fit_the_model(setup, tmp_path):
             match=r'missing from the checkpoint \(1\): backbone.conv1.weight\n'
             r'  not in the model \(1\): backbone.stem.weight'):
         PersonSearcher(cfg, path)
+
+
+def test_search_forwards_min_similarity(setup):
+    _, searcher, images, index = setup
+    box = [20.0, 8.0, 44.0, 60.0]
+    matches = searcher.search(images[2], box, index, top_k=5, score_thr=0)
+    assert len(matches) == 5
+    # the third match's similarity as the minimum keeps the first three
+    cut = searcher.search(
+        images[2],
+        box,
+        index,
+        top_k=5,
+        score_thr=0,
+        min_similarity=matches[2].similarity)
+    assert [m.box_index for m in cut] == [m.box_index for m in matches[:3]]
+    assert searcher.search(
+        images[2], box, index, score_thr=0, min_similarity=1.01) == []

@@ -1,0 +1,133 @@
+# Copyright (c) mmps contributors. All rights reserved.
+"""The optional faiss backend against the exact search."""
+import json
+
+import numpy as np
+import pytest
+
+from mmps.apis import ExactBackend, FaissIVFBackend, GalleryIndex
+
+faiss = pytest.importorskip('faiss')
+
+
+def clustered_index(num_boxes=4000,
+                    dim=32,
+                    identities=100,
+                    seed=0,
+                    fingerprint='model-a'):
+    """Detections of persons: noisy copies of one unit vector per person."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(identities, dim))
+    person = rng.integers(0, identities, num_boxes)
+    embeddings = centres[person] + 0.6 * rng.normal(size=(num_boxes, dim))
+    embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+    num_images = num_boxes // 4
+    xy = rng.uniform(0, 50, size=(num_boxes, 2))
+    index = GalleryIndex([f'{i}.jpg' for i in range(num_images)],
+                         np.tile([[120, 100]], (num_images, 1)),
+                         np.concatenate([xy, xy + 20], axis=1),
+                         rng.uniform(0, 1, num_boxes), embeddings,
+                         np.arange(num_boxes) // 4, fingerprint)
+    queries = centres[:20] + 0.6 * rng.normal(size=(20, dim))
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    return index, queries.astype(np.float32)
+
+
+def recall(found, reference):
+    """Share of the reference's matches that were found."""
+    hits = [
+        len(set(a[a >= 0]) & set(b[b >= 0])) for a, b in zip(found, reference)
+    ]
+    return sum(hits) / int((reference >= 0).sum())
+
+
+@pytest.mark.parametrize('cws,score_thr,min_similarity', [
+    (False, 0.0, None),
+    (False, 0.5, None),
+    (True, 0.5, None),
+    (False, 0.3, 0.8),
+])
+def test_faiss_finds_what_the_exact_search_finds(cws, score_thr,
+                                                 min_similarity):
+    index, queries = clustered_index()
+    backend = FaissIVFBackend(nlist=64, nprobe=8)
+    exact = index.rank(
+        queries, 10, score_thr, cws, min_similarity=min_similarity)
+    found, sims = index.rank(
+        queries,
+        10,
+        score_thr,
+        cws,
+        min_similarity=min_similarity,
+        backend=backend)
+    assert recall(found, exact[0]) >= 0.95
+    # every returned similarity is the exact one of its detection
+    rows, cols = np.nonzero(found >= 0)
+    expected = np.einsum('qd,qd->q', queries[rows].astype(np.float64),
+                         index.embeddings[found[rows, cols]])
+    if cws:
+        expected *= index.scores[found[rows, cols]]
+    np.testing.assert_allclose(sims[rows, cols], expected, atol=1e-5)
+    # by the exact search's rules
+    assert (index.scores[found[found >= 0]] >= score_thr).all()
+    if min_similarity is not None:
+        assert (sims[found >= 0] >= min_similarity).all()
+        assert (found < 0).any()
+    assert (np.diff(sims[np.isfinite(sims).all(1)], axis=1) <= 0).all()
+    assert np.isneginf(sims[found < 0]).all()
+
+
+def test_faiss_backend_by_name_is_built_once_and_kept():
+    index, queries = clustered_index(num_boxes=1000)
+    matches = index.search(queries[:2], top_k=5, score_thr=0, backend='faiss')
+    backend = index._backends['faiss']
+    assert isinstance(backend, FaissIVFBackend)
+    assert backend.faiss_index.ntotal == 1000
+    index.search(queries[:2], top_k=5, score_thr=0, backend='faiss')
+    assert index._backends['faiss'] is backend
+    exact = index.search(queries[:2], top_k=5, score_thr=0)
+    assert [m.box_index for m in matches[0]][:3] == \
+        [m.box_index for m in exact[0]][:3]
+    assert isinstance(index._backends['exact'], ExactBackend)
+
+
+def test_faiss_index_saved_beside_the_gallery(tmp_path):
+    index, queries = clustered_index(num_boxes=2000)
+    folder = str(tmp_path / 'idx')
+    backend = FaissIVFBackend(nlist=32, nprobe=4)
+    with pytest.raises(ValueError, match='does not hold this gallery index'):
+        backend.save(folder, index)
+    index.save(folder)
+    backend.save(folder, index)
+    loaded_index = GalleryIndex.load(folder, mmap=True)
+    loaded = FaissIVFBackend.load(folder, loaded_index)
+    assert (loaded.nprobe, loaded.faiss_index.nlist) == (4, 32)
+    a = index.rank(queries, 10, 0.2, backend=backend)
+    b = loaded_index.rank(queries, 10, 0.2, backend=loaded)
+    np.testing.assert_array_equal(a[0], b[0])
+    # another gallery in the folder: the faiss index is refused
+    other, _ = clustered_index(num_boxes=2000, seed=1)
+    other.save(folder)
+    with pytest.raises(ValueError, match='built for another gallery index'):
+        FaissIVFBackend.load(folder, GalleryIndex.load(folder))
+    # a faiss file that is not the one saved
+    index.save(folder)
+    backend.save(folder, index)
+    with open(tmp_path / 'idx' / 'faiss_ivf.index', 'ab') as f:
+        f.write(b'\0')
+    with pytest.raises(ValueError, match=r'faiss_ivf.index is not the file'):
+        FaissIVFBackend.load(folder, GalleryIndex.load(folder))
+    record = json.loads((tmp_path / 'idx' / 'faiss_ivf.json').read_text())
+    record['nprobe'] = 'many'
+    (tmp_path / 'idx' / 'faiss_ivf.json').write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="'nprobe' must be a JSON int"):
+        FaissIVFBackend.load(folder, GalleryIndex.load(folder))
+    # a backend built for one gallery does not search another
+    with pytest.raises(ValueError, match='built for another gallery index'):
+        other.rank(queries, backend=backend)
+
+
+def test_faiss_on_an_empty_gallery_finds_nothing():
+    index = GalleryIndex.empty(8, 'model-a')
+    found, sims = index.rank(np.eye(8)[:2], 3, backend=FaissIVFBackend())
+    assert (found == -1).all() and np.isneginf(sims).all()

@@ -1,0 +1,31 @@
+# Copyright (c) mmps contributors. All rights reserved.
+"""tools/analysis_tools/benchmark_search_index.py runs at a tiny size."""
+import os
+import os.path as osp
+import re
+
+from ._scripts import REPO, run_script
+
+SCRIPT = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_search_index.py')
+
+
+def test_benchmark_search_index_prints_its_table(tmp_path):
+    backends = ['exact']
+    try:
+        import faiss  # noqa: F401
+        backends.append('faiss')
+    except ImportError:
+        pass
+    out = run_script(SCRIPT, '--boxes', '3000', '--dim', '32',
+                     '--batch', '5', '--repeats', '1', '--tmp-dir',
+                     str(tmp_path), '--backends', *backends)
+    assert 'index: 3,000 detections (clustered), 32-d, 600 images' in out
+    exact = re.search(
+        r'^exact +0\.0 +0\.000 +\d+\.\d+ +\d+\.\d+ +\d+\.\d+ '
+        r'+1\.0000$', out, re.M)
+    assert exact, out
+    if 'faiss' in backends:
+        assert re.search(r'^faiss IVF55,Flat nprobe=32 .* [01]\.\d{4}$', out,
+                         re.M), out
+    # the generated arrays are removed
+    assert os.listdir(tmp_path) == []
