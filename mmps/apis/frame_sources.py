@@ -23,8 +23,8 @@ import os
 import os.path as osp
 import sys
 from pathlib import Path
-from typing import (AbstractSet, Dict, Iterator, List, Mapping, NamedTuple,
-                    Optional, Sequence, TextIO, Union)
+from typing import (AbstractSet, Dict, Iterator, Mapping, NamedTuple, Optional,
+                    Sequence, TextIO, Union)
 
 import cv2
 import mmcv
@@ -296,15 +296,13 @@ class FrameSources:
         capture.release()
         return None, math.nan, 0, reason
 
-    def _keys_to_read(self, source: str, video_fps: float,
-                      count: int) -> List[str]:
-        """The keys of the sampled frames of a video not in ``skip``."""
+    def _num_to_read(self, source: str, video_fps: float, count: int) -> int:
+        """The number of sampled frames of a video not in ``skip``."""
         frames = np.flatnonzero(
             is_sampled(np.arange(count), video_fps, self.fps, self.stride))
-        return [
-            key for key in (frame_key(source, i) for i in frames)
-            if key not in self.skip
-        ]
+        if not self.skip:
+            return len(frames)
+        return sum(frame_key(source, i) not in self.skip for i in frames)
 
     def _video_frames(self, source: str) -> Iterator[Frame]:
         """The sampled frames of one video, decoded one at a time."""
@@ -313,7 +311,7 @@ class FrameSources:
             self.report[source] = reason
             return
         try:
-            if count > 0 and not self._keys_to_read(source, video_fps, count):
+            if count > 0 and not self._num_to_read(source, video_fps, count):
                 return
             frame, decoded = 0, True
             while capture.grab():
@@ -357,8 +355,8 @@ class FrameSources:
             if capture is not None:
                 capture.release()
                 if count > 0:
-                    counts[source] = len(
-                        self._keys_to_read(source, video_fps, count))
+                    counts[source] = self._num_to_read(source, video_fps,
+                                                       count)
         return counts
 
 
