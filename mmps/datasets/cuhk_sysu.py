@@ -86,16 +86,17 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
         """The 2900 queries of ``TestG50.mat``, each in a gallery image."""
         protocol = load_protocol(self.data_root, 50)
         path = osp.join(self.data_root, TEST_FILE.format(50))
+        query_names = protocol.query_names.tolist()
         gallery = set(load_pool(self.data_root))
-        for index, name in enumerate(protocol.query_names):
+        for index, name in enumerate(query_names):
             if name not in gallery:
                 raise ValueError(f'{path}: query {index} is in image '
                                  f'{name!r}, which is not a gallery image '
                                  f'of the pool')
-        sizes = self.read_image_sizes(protocol.query_names, path)
+        sizes = self.read_image_sizes(query_names, path)
         data_list = []
         for index, (name, box, person_id) in enumerate(
-                zip(protocol.query_names, protocol.query_boxes,
+                zip(query_names, protocol.query_boxes,
                     protocol.query_person_ids)):
             data_list.append(
                 self.make_data_info(
