@@ -24,6 +24,10 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
     ``TestG{N}.mat``). Gallery boxes of a query person get its identity
     from the ``TestG`` file; all others are unlabeled (-1).
 
+    The metainfo's ``protocol_root`` is ``data_root``: the test metric
+    (:class:`mmps.evaluation.PersonSearchMetric`) reads the ``TestG{N}.mat``
+    files of the data that was tested, without a second setting.
+
     Args:
         split (str): One of :attr:`SPLITS` (see
             :class:`BasePersonSearchDataset`).
@@ -39,6 +43,7 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
                  data_prefix: dict = dict(img='Image/SSM/'),
                  **kwargs) -> None:
         super().__init__(split=split, data_prefix=data_prefix, **kwargs)
+        self._metainfo['protocol_root'] = self.data_root
 
     def load_train(self) -> List[dict]:
         """Training images: all images minus the pool, with identities."""
