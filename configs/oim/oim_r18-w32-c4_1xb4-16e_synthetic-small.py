@@ -16,4 +16,3 @@ model = dict(
 train_dataloader = dict(dataset=small_persons)
 val_dataloader = dict(dataset=dict(dataset=small_persons))
 test_dataloader = dict(dataset=dict(dataset=small_persons))
-test_evaluator = dict(data_root=data_root)

@@ -24,6 +24,10 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
     ``TestG{N}.mat``). Gallery boxes of a query person get its identity
     from the ``TestG`` file; all others are unlabeled (-1).
 
+    The metainfo's ``protocol_root`` is ``data_root``: the test metric
+    (:class:`mmps.evaluation.PersonSearchMetric`) reads the ``TestG{N}.mat``
+    files of the data that was tested, without a second setting.
+
     Args:
         split (str): One of :attr:`SPLITS` (see
             :class:`BasePersonSearchDataset`).
@@ -39,6 +43,7 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
                  data_prefix: dict = dict(img='Image/SSM/'),
                  **kwargs) -> None:
         super().__init__(split=split, data_prefix=data_prefix, **kwargs)
+        self._metainfo['protocol_root'] = self.data_root
 
     def load_train(self) -> List[dict]:
         """Training images: all images minus the pool, with identities."""
@@ -86,16 +91,17 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
         """The 2900 queries of ``TestG50.mat``, each in a gallery image."""
         protocol = load_protocol(self.data_root, 50)
         path = osp.join(self.data_root, TEST_FILE.format(50))
+        query_names = protocol.query_names.tolist()
         gallery = set(load_pool(self.data_root))
-        for index, name in enumerate(protocol.query_names):
+        for index, name in enumerate(query_names):
             if name not in gallery:
                 raise ValueError(f'{path}: query {index} is in image '
                                  f'{name!r}, which is not a gallery image '
                                  f'of the pool')
-        sizes = self.read_image_sizes(protocol.query_names, path)
+        sizes = self.read_image_sizes(query_names, path)
         data_list = []
         for index, (name, box, person_id) in enumerate(
-                zip(protocol.query_names, protocol.query_boxes,
+                zip(query_names, protocol.query_boxes,
                     protocol.query_person_ids)):
             data_list.append(
                 self.make_data_info(

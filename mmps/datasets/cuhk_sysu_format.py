@@ -14,18 +14,21 @@ Boxes in the files are ``x, y, w, h``; the readers return ``x1, y1, x2, y2``.
 import os.path as osp
 import re
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .utils import (check_boxes, load_mat, mat_cell_strings, mat_str,
-                    mat_struct_items, match_boxes, xywh_to_xyxy)
+from .parse_cache import cached_parse
+from .utils import (check_boxes, check_file, load_mat, mat_cell_strings,
+                    mat_str, mat_struct_items, match_boxes, xywh_to_xyxy)
 
 IMAGES_FILE = 'annotation/Images.mat'
 POOL_FILE = 'annotation/pool.mat'
 TRAIN_FILE = 'annotation/test/train_test/Train.mat'
 TEST_FILE = 'annotation/test/train_test/TestG{}.mat'
 GALLERY_SIZES = (50, 100, 500, 1000, 2000, 4000)
+#: Version of :class:`SearchProtocol`'s arrays in the parse cache.
+PROTOCOL_LAYOUT_VERSION = 1
 #: Evaluation subsets papers report: name -> (file, key). Each file is laid
 #: out like a TestG file (Query and Gallery per entry), for some queries.
 SUBSETS = dict(
@@ -54,25 +57,90 @@ class ImageBoxes:
 class SearchProtocol:
     """Queries and their galleries of one ``TestG{N}.mat`` file.
 
+    The galleries are flat: entry ``e`` (one gallery image of one query)
+    belongs to query ``gallery_query[e]``, queries in file order. Every
+    attribute is a numpy array, for :mod:`mmps.datasets.parse_cache`.
+
     Attributes:
-        query_names (list[str]): Image of each query.
+        query_names (np.ndarray): Image of each query, str, shape (Q, ).
         query_boxes (np.ndarray): Query boxes, ``x1, y1, x2, y2``, (Q, 4).
         query_raw_boxes (np.ndarray): The same boxes as stored,
             ``x, y, w, h``, (Q, 4).
         query_person_ids (np.ndarray): Identity of each query, from its
             ``idname`` (``'p123'`` is 123), shape (Q, ).
-        gallery_names (list[list[str]]): Gallery images of each query.
-        gallery_raw_boxes (list[np.ndarray]): Per query, the query
-            person's box in each of its gallery images as stored,
-            ``x, y, w, h``, shape (N, 4), NaN where the image does not hold
-            the person (``idlocate`` empty).
+        image_names (np.ndarray): The distinct gallery images, str, in
+            order of first listing, shape (I, ).
+        gallery_counts (np.ndarray): Gallery size of each query, (Q, ).
+        gallery_images (np.ndarray): Image of each entry, an index into
+            ``image_names``, shape (E, ).
+        gallery_raw_boxes (np.ndarray): The query person's box in the image
+            of each entry as stored, ``x, y, w, h``, NaN where the image
+            does not hold the person (``idlocate`` empty), shape (E, 4).
     """
-    query_names: List[str]
+    query_names: np.ndarray
     query_boxes: np.ndarray
     query_raw_boxes: np.ndarray
     query_person_ids: np.ndarray
-    gallery_names: List[List[str]]
-    gallery_raw_boxes: List[np.ndarray]
+    image_names: np.ndarray
+    gallery_counts: np.ndarray
+    gallery_images: np.ndarray
+    gallery_raw_boxes: np.ndarray
+
+    #: dtype kind and shape of each attribute (sizes by name).
+    LAYOUT = dict(
+        query_names=('U', ('Q', )),
+        query_boxes=('f', ('Q', 4)),
+        query_raw_boxes=('f', ('Q', 4)),
+        query_person_ids=('i', ('Q', )),
+        image_names=('U', ('I', )),
+        gallery_counts=('i', ('Q', )),
+        gallery_images=('i', ('E', )),
+        gallery_raw_boxes=('f', ('E', 4)))
+
+    @property
+    def gallery_query(self) -> np.ndarray:
+        """Query of each gallery entry, shape (E, )."""
+        return np.repeat(
+            np.arange(len(self.gallery_counts)), self.gallery_counts)
+
+    def arrays(self) -> Dict[str, np.ndarray]:
+        """The attributes by name."""
+        return {name: getattr(self, name) for name in self.LAYOUT}
+
+    @classmethod
+    def from_arrays(cls, arrays: Dict[str, np.ndarray],
+                    where: str) -> 'SearchProtocol':
+        """Build from :meth:`arrays`, checking the layout.
+
+        Args:
+            arrays (dict[str, np.ndarray]): The attributes by name.
+            where (str): Their origin, for errors.
+
+        Returns:
+            :obj:`SearchProtocol`: The protocol.
+
+        Raises:
+            ValueError: If an array is missing, of another kind or shape,
+                or the gallery does not fit the queries and images.
+        """
+        sizes = {}
+        for name, (kind, shape) in cls.LAYOUT.items():
+            array = arrays.get(name)
+            if array is None or array.dtype.kind != kind or \
+                    array.ndim != len(shape):
+                raise ValueError(f'{where}: {name} must be a {len(shape)}-d '
+                                 f'array of kind {kind!r}')
+            for size, dim in zip(array.shape, shape):
+                if sizes.setdefault(dim, size) != size:
+                    raise ValueError(f'{where}: {name} has shape '
+                                     f'{array.shape}, expected {shape} '
+                                     f'with {dim} = {sizes[dim]}')
+        images = arrays['gallery_images']
+        if arrays['gallery_counts'].sum() != len(images) or len(images) and (
+                images.min() < 0 or images.max() >= sizes['I']):
+            raise ValueError(f'{where}: the gallery entries do not fit the '
+                             f'gallery counts and image names')
+        return cls(**{name: arrays[name] for name in cls.LAYOUT})
 
 
 def _box_rows(struct_items: np.ndarray, field: str) -> np.ndarray:
@@ -281,8 +349,37 @@ def load_subset(data_root: str, name: str) -> SearchProtocol:
         osp.join(data_root, file), key, f'CUHK-SYSU {name} subset')
 
 
-def load_protocol_file(path: str, key: str, what: str) -> SearchProtocol:
-    """Read a struct array of ``Query`` / ``Gallery`` entries.
+def load_protocol_file(path: str,
+                       key: str,
+                       what: str,
+                       cache_dir: Optional[str] = None) -> SearchProtocol:
+    """Read a struct array of ``Query`` / ``Gallery`` entries, once.
+
+    The parsed arrays are cached (:mod:`mmps.datasets.parse_cache`): a
+    later read of the unchanged file loads them instead of parsing it.
+
+    Args:
+        path (str): The ``.mat`` file.
+        key (str): Its variable, e.g. ``'TestG100'``.
+        what (str): What the file is, for errors.
+        cache_dir (str, optional): The cache folder (see
+            :func:`mmps.datasets.parse_cache.cache_dir_of`).
+
+    Returns:
+        :obj:`SearchProtocol`: The queries and their galleries.
+    """
+    check_file(path, what)
+    arrays = cached_parse(
+        path,
+        lambda: parse_protocol_file(path, key, what).arrays(),
+        f'search_protocol/{key}/{PROTOCOL_LAYOUT_VERSION}',
+        lambda arrays: SearchProtocol.from_arrays(arrays, path),
+        cache_dir=cache_dir)
+    return SearchProtocol.from_arrays(arrays, path)
+
+
+def parse_protocol_file(path: str, key: str, what: str) -> SearchProtocol:
+    """Parse a struct array of ``Query`` / ``Gallery`` entries.
 
     Args:
         path (str): The ``.mat`` file.
@@ -299,7 +396,8 @@ def load_protocol_file(path: str, key: str, what: str) -> SearchProtocol:
                          f'with fields Query and Gallery, got fields '
                          f'{list(fields)}')
     query_names, query_boxes, query_ids = [], [], []
-    gallery_names, gallery_raw_boxes = [], []
+    gallery_counts, gallery_images, gallery_raw_boxes = [], [], []
+    image_index: Dict[str, int] = {}
     for index, item in enumerate(mat_struct_items(protocol)):
         query = mat_struct_items(item['Query'])[0]
         query_names.append(mat_str(query['imname']))
@@ -308,7 +406,10 @@ def load_protocol_file(path: str, key: str, what: str) -> SearchProtocol:
         query_ids.append(
             _person_id(mat_str(query['idname']), f'{path} query {index}'))
         gallery = mat_struct_items(item['Gallery'])
-        gallery_names.append([mat_str(g['imname']) for g in gallery])
+        gallery_counts.append(len(gallery))
+        gallery_images.extend(
+            image_index.setdefault(mat_str(g['imname']), len(image_index))
+            for g in gallery)
         boxes = np.full((len(gallery), 4), np.nan)
         for i, entry in enumerate(gallery):
             located = np.asarray(entry['idlocate'], dtype=np.float64)
@@ -317,12 +418,20 @@ def load_protocol_file(path: str, key: str, what: str) -> SearchProtocol:
         gallery_raw_boxes.append(boxes)
     query_raw_boxes = np.asarray(query_boxes).reshape(-1, 4)
     return SearchProtocol(
-        query_names=query_names,
+        query_names=_strings(query_names),
         query_boxes=xywh_to_xyxy(query_raw_boxes),
         query_raw_boxes=query_raw_boxes,
         query_person_ids=np.asarray(query_ids, dtype=np.int64),
-        gallery_names=gallery_names,
-        gallery_raw_boxes=gallery_raw_boxes)
+        image_names=_strings(list(image_index)),
+        gallery_counts=np.asarray(gallery_counts, dtype=np.int64),
+        gallery_images=np.asarray(gallery_images, dtype=np.int64),
+        gallery_raw_boxes=np.concatenate(gallery_raw_boxes +
+                                         [np.zeros((0, 4))]))
+
+
+def _strings(values: List[str]) -> np.ndarray:
+    """A numpy array of str (kind ``'U'``, even when empty)."""
+    return np.array(values, dtype=str).reshape(-1)
 
 
 def protocol_appearances(
@@ -338,14 +447,15 @@ def protocol_appearances(
         shape (A, 4), ``x, y, w, h``) and ``person_ids`` (np.ndarray of
         shape (A, )).
     """
-    names: List[str] = list(protocol.query_names)
-    boxes: List[np.ndarray] = [protocol.query_raw_boxes]
-    ids: List[np.ndarray] = [protocol.query_person_ids]
-    for person_id, gallery_names, raw_boxes in zip(protocol.query_person_ids,
-                                                   protocol.gallery_names,
-                                                   protocol.gallery_raw_boxes):
-        present = ~np.isnan(raw_boxes[:, 0])
-        names.extend(n for n, p in zip(gallery_names, present) if p)
-        boxes.append(raw_boxes[present])
-        ids.append(np.full(int(present.sum()), person_id))
-    return names, np.concatenate(boxes), np.concatenate(ids)
+    present = ~np.isnan(protocol.gallery_raw_boxes[:, 0])
+    names = np.concatenate([
+        protocol.query_names,
+        protocol.image_names[protocol.gallery_images[present]]
+    ])
+    boxes = np.concatenate(
+        [protocol.query_raw_boxes, protocol.gallery_raw_boxes[present]])
+    ids = np.concatenate([
+        protocol.query_person_ids,
+        protocol.query_person_ids[protocol.gallery_query[present]]
+    ])
+    return names.tolist(), boxes, ids

@@ -85,7 +85,6 @@ def get_tiny_synthetic_config(
         loader.num_workers = 0
         loader.persistent_workers = False
     cfg.train_dataloader.batch_size = 2
-    cfg.test_evaluator.data_root = data_root
     cfg.model.roi_head.embedding_head.loss_reid.update(
         num_person_ids=TINY_SYNTHETIC_DATA['num_train_ids'], queue_size=16)
     cfg.train_cfg.update(max_epochs=max_epochs, val_interval=val_interval)

@@ -60,6 +60,7 @@ def main():
     evaluator = cfg.test_evaluator
     metric = METRICS.build(
         evaluator[0] if isinstance(evaluator, list) else evaluator)
+    metric.dataset_meta = dataset.metainfo
     metrics = metric.compute_metrics(records)
     for name, value in metrics.items():
         print(f'{name}: {value:.6f}')

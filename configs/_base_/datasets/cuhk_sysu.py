@@ -52,15 +52,14 @@ test_dataloader = dict(
 # checkpoint. Set train_dataloader.dataset.holdout_val=True (and the OIM
 # table to the identities left) to validate on identities never trained on.
 val_dataloader = dict(
-    test_dataloader,
-    dataset=dict(test_dataloader['dataset'], split='val'))
+    test_dataloader, dataset=dict(test_dataloader['dataset'], split='val'))
 
 val_evaluator = dict(
     type='PersonSearchMetric', protocol='prw', cross_camera=False)
+# the galleries: the TestG{N}.mat files of the tested dataset's data_root
 test_evaluator = dict(
     type='PersonSearchMetric',
     protocol='cuhk_sysu',
-    data_root=data_root,
     gallery_sizes=(100, 50, 500, 1000, 2000, 4000, -1))
 # the occlusion and low-resolution subsets of annotation/test/subset, as
 # some papers report them, are added to the test with

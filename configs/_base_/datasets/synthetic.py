@@ -53,4 +53,4 @@ test_dataloader = dict(
             synthetic_cfg=synthetic_cfg,
             pipeline=test_pipeline)))
 
-test_evaluator = dict(data_root=data_root, gallery_sizes=(50, ))
+test_evaluator = dict(gallery_sizes=(50, ))

@@ -129,9 +129,20 @@ def iou_threshold(gt_boxes: np.ndarray) -> np.ndarray:
 
 
 def _expand(counts: np.ndarray) -> tuple:
-    """For segments of given lengths: segment and offset of each element."""
+    """For segments of given lengths: segment and offset of each element.
+
+    Args:
+        counts (np.ndarray): Length of each segment, shape (S, ); may be
+            empty or all zero (a chunk of queries without ground truth).
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: Segment and offset within it of each
+        element, each of shape (sum(counts), ).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
     segment = np.repeat(np.arange(len(counts)), counts)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    # each segment's start, with one entry per segment even when S is 0
+    starts = np.cumsum(counts) - counts
     offset = np.arange(counts.sum()) - np.repeat(starts, counts)
     return segment, offset
 

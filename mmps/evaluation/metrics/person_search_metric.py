@@ -116,7 +116,11 @@ class PersonSearchMetric(BaseMetric):
         protocol (str): ``'cuhk_sysu'`` or ``'prw'``.
         data_root (str, optional): The CUHK-SYSU root, whose
             ``annotation/test/train_test/TestG{N}.mat`` define the galleries.
-            Required for ``'cuhk_sysu'``.
+            Defaults to None: the root of the evaluated dataset
+            (``dataset_meta['protocol_root']``, which
+            :class:`mmps.datasets.CUHKSYSUDataset` sets). Given, it must be
+            that root (when the dataset names one): it is for scoring
+            without a dataset.
         gallery_sizes (Sequence[int]): CUHK-SYSU gallery sizes among 50,
             100, 500, 1000, 2000, 4000, and -1 for the full set (every
             gallery image but the query's own). Defaults to (100, ).
@@ -176,9 +180,6 @@ class PersonSearchMetric(BaseMetric):
         if protocol not in ('cuhk_sysu', 'prw'):
             raise ValueError(f"protocol must be 'cuhk_sysu' or 'prw', got "
                              f'{protocol!r}')
-        if protocol == 'cuhk_sysu' and data_root is None:
-            raise ValueError('the CUHK-SYSU protocol needs data_root, the '
-                             'folder holding annotation/test/train_test')
         if subsets and protocol != 'cuhk_sysu':
             raise ValueError('subsets are files of CUHK-SYSU; the '
                              f'{protocol!r} protocol has none')
@@ -240,7 +241,7 @@ class PersonSearchMetric(BaseMetric):
         query_embeddings = np.concatenate(
             [q['embeddings'][:1] for q in queries]).astype(np.float32)
         settings = build_settings(self.protocol, gallery, queries,
-                                  self.data_root, self.gallery_sizes,
+                                  self._protocol_root(), self.gallery_sizes,
                                   self.cross_camera, self.subsets)
         dense = None
         if any(s.is_large(detections.num_images) for s in settings):
@@ -287,6 +288,27 @@ class PersonSearchMetric(BaseMetric):
                                all_results[first.name], first, gallery,
                                queries, detections, self.num_worst_queries)
         return metrics
+
+    def _protocol_root(self) -> Optional[str]:
+        """The CUHK-SYSU root: of the dataset, or the one given."""
+        if self.protocol != 'cuhk_sysu':
+            return None
+        dataset_root = (self.dataset_meta or {}).get('protocol_root')
+        if self.data_root is None and dataset_root is None:
+            raise ValueError(
+                'the CUHK-SYSU protocol needs the folder holding '
+                'annotation/test/train_test: evaluate a CUHKSYSUDataset '
+                "(its metainfo gives its data_root) or set the metric's "
+                'data_root')
+        if self.data_root is None:
+            return dataset_root
+        if dataset_root is not None and osp.abspath(
+                self.data_root) != osp.abspath(dataset_root):
+            raise ValueError(
+                f'PersonSearchMetric: data_root={self.data_root!r}, but the '
+                f'evaluated dataset is at {dataset_root!r}; leave data_root '
+                f'unset to score with the dataset\'s protocol files')
+        return self.data_root
 
     def _record(self, metrics: Dict[str, float], name: str,
                 search: SearchResults, headline: bool) -> list:

@@ -78,16 +78,16 @@ def _lookup(names: np.ndarray, wanted: np.ndarray, where: str) -> np.ndarray:
 def _listed_setting(name: str, protocol: SearchProtocol, names: np.ndarray,
                     where: str) -> SearchSetting:
     """A setting whose galleries and ground truth a protocol file lists."""
-    counts = [len(n) for n in protocol.gallery_names]
-    flat = _lookup(names, np.concatenate(protocol.gallery_names), where)
-    listed = np.split(flat, np.cumsum(counts)[:-1])
-    raw = np.concatenate(protocol.gallery_raw_boxes)
+    # each distinct image is looked up once
+    flat = _lookup(names, protocol.image_names, where)[protocol.gallery_images]
+    listed = np.split(flat, np.cumsum(protocol.gallery_counts)[:-1])
+    raw = protocol.gallery_raw_boxes
     present = ~np.isnan(raw[:, 0])
     # the reference truncates the ground truth to integers first
     raw = np.trunc(raw[present])
     boxes = np.concatenate([raw[:, :2], raw[:, :2] + raw[:, 2:]], 1)
     ground_truth = QueryGroundTruth(
-        query_index=np.repeat(np.arange(len(counts)), counts)[present],
+        query_index=protocol.gallery_query[present],
         image_index=flat[present],
         boxes=boxes)
     return SearchSetting(name, listed, ground_truth)

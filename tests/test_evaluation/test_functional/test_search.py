@@ -258,3 +258,59 @@ def test_average_precision_matches_sklearn_with_ties():
             continue
         assert average_precision(y_true, y_score) == pytest.approx(
             average_precision_score(y_true, y_score), abs=1e-12)
+
+
+@pytest.mark.parametrize('dense', [False, True])
+def test_chunk_without_ground_truth(dense):
+    """A chunk of queries none of which has its person in its gallery
+    (PRW's cross-camera setting has such queries) is scored like the slow
+    reference: no AP for them, the other chunks unchanged."""
+    query_embeddings, detections, galleries, gt = _random_problem(0)
+    chunk = 7
+    keep = gt.query_index >= chunk
+    gt = QueryGroundTruth(gt.query_index[keep], gt.image_index[keep],
+                          gt.boxes[keep])
+    expected_ap, expected_hits = _slow_reference(query_embeddings,
+                                                 detections.boxes,
+                                                 detections.embeddings,
+                                                 detections.image_index,
+                                                 galleries, gt)
+    assert np.isnan(expected_ap[:chunk]).all()
+    results = rank_queries(
+        query_embeddings,
+        detections,
+        galleries,
+        gt,
+        dense_scores=query_embeddings @ detections.embeddings.T
+        if dense else None,
+        chunk_size=chunk)
+    assert np.isnan(results.average_precision[:chunk]).all()
+    assert (results.first_hit_rank[:chunk] == -1).all()
+    assert (results.num_ground_truth[:chunk] == 0).all()
+    # the chunk's ranked lists are still kept
+    assert (results.top_detections[:chunk, 0] >= 0).all()
+    valid = untied_queries(
+        expected_ap,
+        candidate_scores(query_embeddings, detections.embeddings,
+                         detections.image_index, galleries))
+    assert valid.sum() > 10
+    np.testing.assert_allclose(
+        results.average_precision[valid], expected_ap[valid], atol=1e-6)
+    hits = (results.first_hit_rank >= 0) & (results.first_hit_rank < 1)
+    np.testing.assert_array_equal(hits[valid], expected_hits[valid, 0])
+
+
+def test_no_ground_truth_and_empty_galleries():
+    """No appearance at all, and a chunk whose galleries hold no image:
+    every query has no AP, nothing is found, nothing crashes."""
+    query_embeddings, detections, galleries, _ = _random_problem(1)
+    galleries = [np.zeros(0, np.int64)] * 3 + list(galleries[3:])
+    empty = QueryGroundTruth(
+        np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)))
+    results = rank_queries(
+        query_embeddings, detections, galleries, empty, chunk_size=3)
+    assert np.isnan(results.average_precision).all()
+    assert (results.first_hit_rank == -1).all()
+    assert (results.top_detections[:3] == -1).all()
+    assert (results.top_detections[3:, 0] >= 0).all()
+    assert results.mean_ap() == 0.0 and results.top_k(1) == 0.0

@@ -9,6 +9,7 @@ import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 
+from mmps.datasets import GalleryQueryDataset
 from mmps.evaluation import PersonSearchMetric, make_record
 from mmps.registry import METRICS
 from ..._fixtures import CUHK_TESTS, write_cuhk_sysu, write_cuhk_sysu_subset
@@ -452,8 +453,35 @@ def test_missing_protocol_file_raises(tmp_path):
     metric = PersonSearchMetric(data_root=str(root), gallery_sizes=(100, ))
     with pytest.raises(FileNotFoundError, match='TestG100.mat'):
         _evaluate(metric, _cuhk_samples(root))
-    with pytest.raises(ValueError, match='needs data_root'):
-        PersonSearchMetric(protocol='cuhk_sysu')
+    # no root given, and no dataset that names one
+    metric = PersonSearchMetric(protocol='cuhk_sysu', gallery_sizes=(50, ))
+    with pytest.raises(ValueError, match='needs the folder holding'):
+        _evaluate(metric, _cuhk_samples(root))
+
+
+def test_protocol_root_from_the_dataset(tmp_path):
+    """Without data_root, the metric reads the protocol files of the
+    dataset it evaluates (its metainfo), with the same numbers."""
+    root = str(write_cuhk_sysu(tmp_path / 'data'))
+    given = _evaluate(
+        PersonSearchMetric(data_root=root, gallery_sizes=(50, -1)),
+        _cuhk_samples(root))
+    dataset = GalleryQueryDataset(
+        dict(
+            type='CUHKSYSUDataset',
+            data_root=root,
+            serialize_data=False,
+            pipeline=[]))
+    assert dataset.metainfo['protocol_root'] == root
+    metric = PersonSearchMetric(gallery_sizes=(50, -1))
+    metric.dataset_meta = dataset.metainfo
+    assert _evaluate(metric, _cuhk_samples(root)) == given
+    # a second root, given to the metric, is refused
+    other = str(write_cuhk_sysu(tmp_path / 'other'))
+    metric = PersonSearchMetric(data_root=other, gallery_sizes=(50, ))
+    metric.dataset_meta = dataset.metainfo
+    with pytest.raises(ValueError, match='but the evaluated dataset is at'):
+        _evaluate(metric, _cuhk_samples(root))
 
 
 def _free_port():
