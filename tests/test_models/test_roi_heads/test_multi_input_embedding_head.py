@@ -3,18 +3,7 @@ import pytest
 import torch
 
 from mmps.registry import MODELS
-
-
-def _random_bn_statistics(head, generator):
-    with torch.no_grad():
-        for module in head.modules():
-            if isinstance(module, torch.nn.BatchNorm1d):
-                n = module.num_features
-                module.running_mean.copy_(torch.randn(n, generator=generator))
-                module.running_var.copy_(
-                    torch.rand(n, generator=generator) + 0.5)
-                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(n, generator=generator))
+from ._utils import random_bn_statistics
 
 
 def test_forward_is_max_pool_projection_bn_concat_normalise():
@@ -28,7 +17,7 @@ def test_forward_is_max_pool_projection_bn_concat_normalise():
                 queue_size=3))).eval()
     assert head.num_inputs == 2
     generator = torch.Generator().manual_seed(0)
-    _random_bn_statistics(head, generator)
+    random_bn_statistics(head, generator)
     res4 = torch.randn(7, 6, 4, 3, generator=generator)
     res5 = torch.randn(7, 10, 2, 2, generator=generator)
     embeddings = head([res4, res5])

@@ -10,6 +10,7 @@ from mmengine.structures import InstanceData
 from mmps.models.roi_heads import NormAwareEmbeddingHead
 from mmps.models.roi_heads.embedding_heads import split_channels
 from mmps.registry import MODELS
+from ._utils import random_bn_statistics
 
 
 def _head(**kwargs):
@@ -32,15 +33,7 @@ def test_split_channels():
 def test_forward_is_the_papers_norm_aware_embedding():
     head = _head().eval()
     generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for module in head.modules():
-            if isinstance(module, torch.nn.BatchNorm1d):
-                n = module.num_features
-                module.running_mean.copy_(torch.randn(n, generator=generator))
-                module.running_var.copy_(
-                    torch.rand(n, generator=generator) + 0.5)
-                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(n, generator=generator))
+    random_bn_statistics(head, generator)
     res4 = torch.randn(7, 6, generator=generator)
     res5 = torch.randn(7, 10, 1, 1, generator=generator)
     embeddings, logits = head([res4, res5])
