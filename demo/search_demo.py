@@ -46,6 +46,12 @@ def parse_args():
         type=float,
         default=0.5,
         help='minimum detection score of a match')
+    parser.add_argument(
+        '--min-similarity',
+        type=float,
+        help='minimum similarity of a match (times its score with CWS): a '
+        'query whose person is absent gets no match rather than strangers; '
+        'choose it with tools/analysis_tools/calibrate_threshold.py')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--num-workers', type=int, default=2)
@@ -102,7 +108,8 @@ def main():
         args.box,
         grown,
         top_k=args.top_k,
-        score_thr=args.score_thr)
+        score_thr=args.score_thr,
+        min_similarity=args.min_similarity)
     print(f'{len(matches)} matches for {args.query} {args.box}:')
     for rank, match in enumerate(matches, 1):
         box = ' '.join(f'{v:.1f}' for v in match.bbox)

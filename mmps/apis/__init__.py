@@ -1,12 +1,15 @@
 # Copyright (c) mmps contributors. All rights reserved.
+from .appearances import Appearance, CameraTimeline, camera_timelines
 from .faiss_backend import FaissIVFBackend
-from .gallery_index import GalleryIndex, SearchMatch, video_frame_key
-from .person_searcher import (PersonSearcher, list_gallery_images,
-                              model_fingerprint)
+from .frame_sources import FrameSources
+from .gallery_index import GalleryIndex, SearchMatch
+from .media import frame_key, split_frame_key
+from .person_searcher import PersonSearcher, model_fingerprint
 from .search_backends import ExactBackend, SearchBackend
 
 __all__ = [
-    'GalleryIndex', 'SearchMatch', 'PersonSearcher', 'list_gallery_images',
-    'model_fingerprint', 'video_frame_key', 'SearchBackend', 'ExactBackend',
+    'GalleryIndex', 'SearchMatch', 'PersonSearcher', 'model_fingerprint',
+    'frame_key', 'split_frame_key', 'FrameSources', 'Appearance',
+    'CameraTimeline', 'camera_timelines', 'SearchBackend', 'ExactBackend',
     'FaissIVFBackend'
 ]

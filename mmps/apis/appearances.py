@@ -226,6 +226,73 @@ def _check_per_source(source_names: np.ndarray, source_codes: np.ndarray,
                          'have both NaN (still image) and finite timestamps')
 
 
+def sampling_steps(sources: Sequence[str],
+                   timestamps: np.ndarray) -> np.ndarray:
+    """Per image, the longest time between consecutive images of its video.
+
+    The images of a video in an index are its sampled frames, so this is
+    the video's sampling step (:func:`mmps.apis.frame_sources.sampling_step`)
+    as it was indexed, read back from the timestamps; with frames of two
+    samplings of one video (appended at another rate) it is that of the
+    union.
+
+    Args:
+        sources (Sequence[str]): The file of each image, (N, ).
+        timestamps (np.ndarray): Its time in seconds, (N, ); NaN for a
+            still image.
+
+    Returns:
+        np.ndarray: Seconds, (N, ) float64; 0 for a still image and for the
+        only frame of a video.
+    """
+    timestamps = np.asarray(timestamps, dtype=np.float64)
+    if len(sources) != len(timestamps):
+        raise ValueError(f'{len(sources)} sources but {len(timestamps)} '
+                         'timestamps')
+    names, codes = _codes(np.asarray(sources, dtype=object))
+    time = np.where(np.isnan(timestamps), 0.0, timestamps)
+    order = np.lexsort((time, codes))
+    sorted_codes = codes[order]
+    same = sorted_codes[1:] == sorted_codes[:-1]
+    longest = np.zeros(len(names))
+    np.maximum.at(longest, sorted_codes[1:][same], np.diff(time[order])[same])
+    return longest[codes]
+
+
+def group_matches(matches: Sequence,
+                  steps: Optional[np.ndarray] = None,
+                  max_gap: Optional[float] = None) -> List[Appearance]:
+    """Group the search matches of one query into appearances.
+
+    Args:
+        matches (Sequence[SearchMatch]): One query's matches (any order).
+        steps (np.ndarray, optional): Sampling step of each image of the
+            index the matches come from, (N, ) (:func:`sampling_steps`);
+            read when ``max_gap`` is None.
+        max_gap (float, optional): Largest time between two matched frames
+            of an appearance, in seconds. Defaults to twice the sampling
+            step of each match's video.
+
+    Returns:
+        list[Appearance]: See :func:`group_appearances`; ``best_index`` is
+        the position of the best match in ``matches``.
+    """
+    if max_gap is None and steps is None:
+        raise ValueError('give max_gap (seconds) or the sampling steps of '
+                         'the index')
+    images = np.array([m.image_index for m in matches], dtype=np.int64)
+    return group_appearances(
+        sources=[m.source for m in matches],
+        timestamps=np.array([m.timestamp for m in matches], np.float64),
+        cameras=[m.camera for m in matches],
+        similarities=np.array([m.similarity for m in matches], np.float64),
+        boxes=np.array([m.bbox for m in matches], np.float64).reshape(-1, 4),
+        keys=[m.image_path for m in matches],
+        max_gap=max_gap,
+        sampling_step=None
+        if max_gap is not None else np.asarray(steps)[images])
+
+
 def camera_timelines(
         appearances: Sequence[Appearance]
 ) -> Dict[Optional[str], CameraTimeline]:

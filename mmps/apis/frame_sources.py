@@ -18,6 +18,7 @@ variable-frame-rate files. PyAV would give each frame's presentation time,
 but it is not a dependency of mmps, and OpenCV's capture does not expose
 the time base.
 """
+import copy
 import math
 import os
 import os.path as osp
@@ -32,13 +33,7 @@ import numpy as np
 from mmengine.utils import track_iter_progress
 
 from .cameras import assign_cameras
-from .person_searcher import IMAGE_EXTENSIONS
-
-#: File name endings (in any case) read as videos.
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.m4v', '.mpg', '.mpeg',
-                    '.webm', '.ts')
-#: Separates a video's path from the frame number in a frame key.
-FRAME_KEY_SEPARATOR = '#frame='
+from .media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, frame_key, is_video
 
 PathLike = Union[str, Path]
 
@@ -65,28 +60,6 @@ class Frame(NamedTuple):
     key: str
 
 
-def frame_key(source: str, frame: int) -> str:
-    """The key of a frame: ``source#frame=000123``, or ``source`` for -1.
-
-    Frame numbers are zero-padded to six digits (wider when larger), so the
-    keys of one video sort in frame order up to a million frames.
-    """
-    return source if frame < 0 else f'{source}{FRAME_KEY_SEPARATOR}{frame:06d}'
-
-
-def split_frame_key(key: str) -> tuple:
-    """The ``(source, frame)`` of a frame key; frame -1 for a still."""
-    source, separator, frame = key.rpartition(FRAME_KEY_SEPARATOR)
-    if separator and frame.isdigit():
-        return source, int(frame)
-    return key, -1
-
-
-def is_video(path: str) -> bool:
-    """Whether a file name ends with one of :data:`VIDEO_EXTENSIONS`."""
-    return path.lower().endswith(VIDEO_EXTENSIONS)
-
-
 def list_frame_sources(inputs: Union[PathLike, Sequence[PathLike]]) -> list:
     """The image and video files of a mixed list of files and folders.
 
@@ -96,7 +69,10 @@ def list_frame_sources(inputs: Union[PathLike, Sequence[PathLike]]) -> list:
             by path), in any mix.
 
     Returns:
-        list[str]: The files, in the given order, each once.
+        list[str]: The files, in the given order, each once, as normalised
+        paths (``os.path.normpath``: ``cam1//a.mp4`` and ``./cam1/a.mp4``
+        are ``cam1/a.mp4``), so that the keys of a file do not depend on
+        how it was named.
 
     Raises:
         FileNotFoundError: If an input does not exist.
@@ -109,7 +85,7 @@ def list_frame_sources(inputs: Union[PathLike, Sequence[PathLike]]) -> list:
     kinds = (f'images ({", ".join(IMAGE_EXTENSIONS)}) or videos '
              f'({", ".join(VIDEO_EXTENSIONS)})')
     sources = []
-    for item in map(str, inputs):
+    for item in map(osp.normpath, map(str, inputs)):
         if osp.isdir(item):
             found = sorted(
                 osp.join(root, name) for root, _, names in os.walk(item)
@@ -257,6 +233,57 @@ class FrameSources:
         self.report: Dict[str, str] = {}
         self.sampling_steps: Dict[str, float] = {}
 
+    def select(self, sources: Sequence[str]) -> 'FrameSources':
+        """The same reading of some of the sources, e.g. one process's share.
+
+        Args:
+            sources (Sequence[str]): Some of :attr:`sources`, in the order
+                to read them.
+
+        Returns:
+            FrameSources: A reader of those sources with this one's
+            sampling, cameras and ``skip``, and an empty report.
+
+        Raises:
+            ValueError: If a source is not one of :attr:`sources`.
+        """
+        unknown = [s for s in sources if s not in self.cameras]
+        if unknown:
+            raise ValueError(f'{unknown[0]} is not one of the sources')
+        selected = copy.copy(self)
+        selected.sources = list(sources)
+        selected.report = {}
+        selected.sampling_steps = {}
+        return selected
+
+    def shard(self, rank: int, world_size: int) -> 'FrameSources':
+        """One process's share of the sources, for indexing in parallel.
+
+        The sources are cut into ``world_size`` consecutive runs of about
+        equal numbers of frames to read (:meth:`count_frames`; by number of
+        sources when there is nothing to count): a source goes to the
+        process whose share holds the middle of its frames. Shares in rank
+        order are the sources in order, so indexes of the shares appended
+        in rank order equal the index of all sources.
+
+        Args:
+            rank (int): This process, in ``[0, world_size)``.
+            world_size (int): Number of processes.
+
+        Returns:
+            FrameSources: See :meth:`select`; possibly without sources.
+        """
+        if not 0 <= rank < world_size:
+            raise ValueError(f'rank must be in [0, {world_size}), got {rank}')
+        counts = np.array(list(self.count_frames().values()), np.float64)
+        if counts.sum() == 0:
+            counts = np.ones(len(self.sources))
+        middles = np.cumsum(counts) - counts / 2
+        owner = np.minimum(
+            np.floor(middles * world_size / counts.sum()), world_size - 1)
+        return self.select(
+            [s for s, o in zip(self.sources, owner) if o == rank])
+
     def __iter__(self) -> Iterator[Frame]:
         self.report.clear()
         for source in self.sources:
@@ -264,7 +291,7 @@ class FrameSources:
                 raise FileNotFoundError(f'gallery file {source} does not '
                                         'exist (any more)')
             if is_video(source):
-                yield from self._video_frames(source)
+                yield from self.video_frames(source)
             elif source not in self.skip:
                 image = mmcv.imread(source)
                 if image is None:
@@ -304,8 +331,9 @@ class FrameSources:
             return len(frames)
         return sum(frame_key(source, i) not in self.skip for i in frames)
 
-    def _video_frames(self, source: str) -> Iterator[Frame]:
-        """The sampled frames of one video, decoded one at a time."""
+    def video_frames(self, source: str) -> Iterator[Frame]:
+        """The sampled frames of one video not in ``skip``, decoded one at a
+        time; why the rest could not be read is in ``report[source]``."""
         capture, video_fps, count, reason = self._open(source)
         if capture is None:
             self.report[source] = reason

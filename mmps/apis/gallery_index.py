@@ -32,29 +32,12 @@ def _check_finite(name: str, values: np.ndarray, first_row: int) -> None:
             f'({int((~np.isfinite(shown_values)).sum())} not finite)')
 
 
-def video_frame_key(source: str, frame: int) -> str:
-    """The ``image_paths`` entry of a video frame: ``video.mp4#frame=000123``.
-
-    ``image_paths`` identifies each indexed image: a frame of a video has
-    no file of its own, so it is named by its video and frame number (six
-    digits at least, so that keys of one video sort by frame).
-
-    Args:
-        source (str): The video.
-        frame (int): The frame number, from 0.
-
-    Returns:
-        str: The key.
-    """
-    return f'{source}#frame={int(frame):06d}'
-
-
 class SearchMatch(NamedTuple):
     """One gallery detection returned for a query: what, where and when.
 
     Attributes:
         image_path (str): The gallery image; for a video frame its key
-            (:func:`video_frame_key`).
+            (:func:`~mmps.apis.media.frame_key`).
         bbox (np.ndarray): The detection, (4, ) ``x1, y1, x2, y2`` in the
             image's pixels.
         score (float): Its detection (person) score.
@@ -94,7 +77,7 @@ class GalleryIndex:
 
     Args:
         image_paths (Sequence[str]): The gallery images, N of them, unique:
-            a path, or for a video frame :func:`video_frame_key`.
+            a path, or for a video frame :func:`~mmps.apis.media.frame_key`.
         image_shapes (np.ndarray): ``(height, width)`` of each, (N, 2).
         bboxes (np.ndarray): Detections ``x1, y1, x2, y2``, (M, 4).
         scores (np.ndarray): Detection scores, (M, ).
@@ -400,7 +383,7 @@ class GalleryIndex:
                             min_similarity)
 
     def paths_outside(self, folder: str) -> List[str]:
-        """The image paths that do not lie inside ``folder``.
+        """The files (images and videos) that do not lie inside ``folder``.
 
         Paths are compared as normalised absolute paths (``..`` resolved
         by name, links not followed), so ``folder/../x.jpg`` and
@@ -410,11 +393,12 @@ class GalleryIndex:
             folder (str): The folder the index is expected to cover.
 
         Returns:
-            list[str]: The paths outside, in the order of the index.
+            list[str]: The ``sources`` outside, each once, in the order of
+            the index.
         """
         root = osp.abspath(folder)
         return [
-            path for path in self.image_paths
+            path for path in dict.fromkeys(self.sources)
             if osp.commonpath([root, osp.abspath(path)]) != root
         ]
 

@@ -1,10 +1,10 @@
 # Copyright (c) mmps contributors. All rights reserved.
 import copy
 import hashlib
-import os
+import math
 import os.path as osp
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -14,17 +14,20 @@ from mmengine.logging import print_log
 from mmengine.model.utils import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import (DataLoader, Dataset, IterableDataset,
+                              get_worker_info)
 
 from mmps.datasets import dataset_part_configs
 from mmps.datasets.utils import check_boxes
 from mmps.registry import DATASETS, MODELS
+from .appearances import Appearance, group_matches, sampling_steps
+from .frame_sources import Frame, FrameSources
 from .gallery_index import GalleryIndex, SearchMatch
+from .media import frame_key, is_video, split_frame_key
 from .search_backends import SearchBackend
 
 ImageLike = Union[str, np.ndarray]
-#: File name endings read as images when a gallery is a folder.
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+GalleryInputs = Union[str, Path, Sequence[Union[str, Path]], dict]
 
 
 def model_fingerprint(model: torch.nn.Module) -> str:
@@ -42,40 +45,17 @@ def model_fingerprint(model: torch.nn.Module) -> str:
     return hasher.hexdigest()
 
 
-def list_gallery_images(gallery: Union[str, Sequence[str], dict]) -> List[str]:
-    """The image paths of a gallery given as a folder, a list or a dataset.
-
-    Args:
-        gallery (str | Sequence[str] | dict): A folder (its images, sorted,
-            sub-folders included), a list of image paths, or a dataset
-            config (its images, in the dataset's order).
-
-    Returns:
-        list[str]: The image paths.
-    """
-    if isinstance(gallery, (str, Path)):
-        if not osp.isdir(gallery):
-            raise FileNotFoundError(f'gallery folder {gallery} does not exist')
-        paths = sorted(
-            osp.join(root, name) for root, _, names in os.walk(gallery)
-            for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
-        if not paths:
-            raise ValueError(f'no images ({", ".join(IMAGE_EXTENSIONS)}) '
-                             f'in the gallery folder {gallery}')
-        return paths
-    if isinstance(gallery, dict):
-        dataset = DATASETS.build(copy.deepcopy(gallery))
-        return [
-            dataset.get_data_info(i)['img_path'] for i in range(len(dataset))
-        ]
-    return [str(path) for path in gallery]
+def dataset_image_paths(dataset_cfg: dict) -> List[str]:
+    """The image paths of a dataset config, in the dataset's order."""
+    dataset = DATASETS.build(copy.deepcopy(dataset_cfg))
+    return [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
 
 
 class _SearchInputs(Dataset):
-    """Images (and query boxes) through the test pipeline, for a loader.
+    """Query images and boxes through the test pipeline, for a loader.
 
     An image that fails to load gives ``dict(failed=path, error=message)``
-    instead of a sample, so the rest of the gallery is still indexed.
+    instead of a sample.
     """
 
     def __init__(self,
@@ -109,11 +89,61 @@ class _SearchInputs(Dataset):
                     person_id=-1,
                     ignore_flag=0)
             ]
-        try:
-            return pipeline(data)
-        except Exception as error:  # noqa: B902 any reader error is reported
-            name = image if isinstance(image, str) else f'array {i}'
-            return dict(failed=name, error=f'{type(error).__name__}: {error}')
+        name = image if isinstance(image, str) else f'array {i}'
+        return _run_pipeline(pipeline, data, name)
+
+
+def _run_pipeline(pipeline: Compose, data: dict, name: str) -> dict:
+    """A sample through the pipeline, or ``dict(failed=name, error=...)``."""
+    try:
+        return pipeline(data)
+    except Exception as error:  # noqa: B902 any reader error is reported
+        return dict(failed=name, error=f'{type(error).__name__}: {error}')
+
+
+class _FrameInputs(IterableDataset):
+    """The frames of gallery sources through the test pipeline, lazily.
+
+    Yields a sample per still image and per sampled video frame not in the
+    sources' ``skip``, with its :class:`Frame` record (``image=None``) as
+    ``frame``, and ``dict(failed=file, error=reason)`` for a file that
+    could not be (fully) read: a still the pipeline cannot load, or a video
+    that cannot be opened or stops decoding (after its decoded frames).
+    Stills go through the file pipeline (the config's image reader), video
+    frames through the array pipeline. With several loader workers, worker
+    ``w`` of ``n`` reads sources ``w, w + n, ...``.
+    """
+
+    def __init__(self, frames: FrameSources, file_pipeline: Compose,
+                 array_pipeline: Compose) -> None:
+        self.frames = frames
+        self.file_pipeline = file_pipeline
+        self.array_pipeline = array_pipeline
+
+    def __iter__(self):
+        sources = self.frames.sources
+        worker = get_worker_info()
+        if worker is not None:
+            sources = sources[worker.id::worker.num_workers]
+        frames = self.frames.select(sources)
+        for source in sources:
+            if is_video(source):
+                for frame in frames.video_frames(source):
+                    sample = _run_pipeline(
+                        self.array_pipeline,
+                        dict(img=frame.image, img_id=0, instances=[]),
+                        frame.key)
+                    sample['frame'] = frame._replace(image=None)
+                    yield sample
+                if source in frames.report:
+                    yield dict(failed=source, error=frames.report[source])
+            elif source not in frames.skip:
+                sample = _run_pipeline(
+                    self.file_pipeline,
+                    dict(img_path=source, img_id=0, instances=[]), source)
+                sample['frame'] = Frame(source, -1, math.nan,
+                                        frames.cameras[source], None, source)
+                yield sample
 
 
 def _collate(batch: List[dict]) -> dict:
@@ -126,6 +156,7 @@ def _collate(batch: List[dict]) -> dict:
     return dict(
         inputs=[item['inputs'] for item in samples],
         data_samples=[item['data_samples'] for item in samples],
+        frames=[item.get('frame') for item in samples],
         failed=failed)
 
 
@@ -217,90 +248,171 @@ class PersonSearcher:
         """Length of the model's embeddings."""
         return self.model.roi_head.embedding_head.embed_channels
 
-    def _run(self,
-             images: Sequence[ImageLike],
-             boxes: Optional[np.ndarray] = None,
-             progress: bool = False) -> Tuple[list, Dict[str, str]]:
-        """Forward images in batches; the results and the failed images."""
-        dataset = _SearchInputs(images, self.pipeline, self.array_pipeline,
-                                boxes)
+    def _run_queries(self, images: Sequence[ImageLike],
+                     boxes: np.ndarray) -> Tuple[list, Dict[str, str]]:
+        """Forward query images with their boxes in batches; the results
+        and the images that could not be read."""
         loader = DataLoader(
-            dataset,
+            _SearchInputs(images, self.pipeline, self.array_pipeline, boxes),
             batch_size=self.batch_size,
             num_workers=self.num_workers,
             collate_fn=_collate)
-        bar = ProgressBar(len(dataset)) if progress else None
         results, failed = [], {}
         with torch.no_grad():
             for batch in loader:
-                batch_failed = batch.pop('failed')
-                failed.update(batch_failed)
+                failed.update(batch.pop('failed'))
+                batch.pop('frames')
                 if batch['inputs']:
                     results.extend(self.model.test_step(batch))
-                if bar is not None:
-                    bar.update(len(batch['inputs']) + len(batch_failed))
         return results, failed
 
     def build_index(self,
-                    gallery: Union[str, Sequence[str], dict],
+                    gallery: GalleryInputs,
                     index: Optional[GalleryIndex] = None,
-                    progress: bool = True) -> GalleryIndex:
-        """Detect and embed the persons of a gallery.
+                    progress: bool = True,
+                    fps: Optional[float] = None,
+                    stride: Optional[int] = None,
+                    cameras: Optional[Mapping[str, str]] = None,
+                    camera_from: Optional[str] = 'folder',
+                    shard: Optional[Tuple[int, int]] = None) -> GalleryIndex:
+        """Detect and embed the persons of a gallery of images and videos.
+
+        Frames are read lazily (see :class:`FrameSources`): at most a batch
+        of decoded frames per loader worker is held at a time.
 
         Args:
-            gallery (str | Sequence[str] | dict): A folder of images, a list
-                of image paths, or a dataset config.
-            index (GalleryIndex, optional): An index to extend: its images
-                are not embedded again, the new ones are appended.
-            progress (bool): Show a progress bar. Defaults to True.
+            gallery (str | Path | Sequence | dict): Image files, video files
+                and folders of them, mixed (see
+                :func:`~mmps.apis.frame_sources.list_frame_sources`), or a
+                dataset config (its images, in the dataset's order).
+            index (GalleryIndex, optional): An index to extend: images and
+                video frames it holds are not read again (a video whose
+                sampled frames it holds is not even decoded), the new ones
+                are appended.
+            progress (bool): Show a progress bar of the frames (done,
+                frames per second, ETA). Defaults to True.
+            fps (float, optional): Video frames to index per second (by
+                the container's frame rate).
+            stride (int, optional): Index every ``stride``-th video frame
+                instead. Exactly one of ``fps`` and ``stride`` is needed
+                when there are videos.
+            cameras (Mapping[str, str], optional): Camera names by file,
+                folder or glob pattern (see
+                :func:`~mmps.apis.cameras.assign_cameras`).
+            camera_from (str | None): The camera of a file that no entry of
+                ``cameras`` names: ``'folder'``, ``'filename'`` or None.
+                Defaults to ``'folder'``.
+            shard (tuple[int, int], optional): ``(rank, world_size)``: index
+                only this process's share of the sources (see
+                :meth:`FrameSources.shard`); the shares' indexes, appended
+                in rank order, equal the index of all sources.
 
         Returns:
             GalleryIndex: Detections (every score; filter at search time)
-            with their embeddings. Images that could not be read are
-            listed in ``skipped`` and a warning names them.
+            with their embeddings, and per image (a still or a video frame)
+            its source, frame number, timestamp and camera, in the order of
+            the sources, frames in order. Files that could not be (fully)
+            read are listed in ``skipped`` (a truncated video from the frame
+            where decoding stops; its earlier frames are indexed) and a
+            warning names them.
         """
-        paths = list_gallery_images(gallery)
+        if isinstance(gallery, dict):
+            gallery = dataset_image_paths(gallery)
+            camera_from = camera_from if cameras else None
+        skip = set()
         if index is not None:
             self.check_index(index)
-            known = set(index.image_paths)
-            new_paths = [path for path in paths if path not in known]
+            skip = {
+                frame_key(osp.normpath(source), frame)
+                for source, frame in map(split_frame_key, index.image_paths)
+            }
+        frames = FrameSources(
+            gallery,
+            fps=fps,
+            stride=stride,
+            cameras=cameras,
+            camera_from=camera_from,
+            skip=skip)
+        if shard is not None:
+            frames = frames.shard(*shard)
+        total = sum(frames.count_frames().values())
+        if skip:
             print_log(
-                f'{len(paths) - len(new_paths)} of {len(paths)} gallery '
-                'images are in the index already; embedding the other '
-                f'{len(new_paths)}',
+                f'{len(skip)} images or frames are in the index already; '
+                f'{total} new to read',
                 logger='current')
-            paths = new_paths
-        results, failed = self._run(paths, progress=progress)
+        results, failed = self._run_frames(frames, total if progress else None)
         if failed:
             listing = '\n'.join(f'  {name}: {error}'
                                 for name, error in failed.items())
             print_log(
-                f'{len(failed)} gallery images could not be read and are '
-                f'not indexed:\n{listing}',
+                f'{len(failed)} gallery files could not be (fully) read; '
+                f'what could not be read is not indexed:\n{listing}',
                 logger='current',
                 level=30)
         new = self._index_from_results(results, failed)
         return new if index is None else index.append(new)
 
+    def _run_frames(self, frames: FrameSources,
+                    progress: Optional[int]) -> Tuple[list, Dict[str, str]]:
+        """Detect and embed the frames of ``frames``, with a progress bar
+        towards ``progress`` frames unless it is None.
+
+        Returns:
+            tuple[list, dict]: Per indexed image, in source then frame
+            order, ``(Frame, shape, bboxes, scores, embeddings)`` with numpy
+            arrays; and the files that could not be (fully) read.
+        """
+        loader = DataLoader(
+            _FrameInputs(frames, self.pipeline, self.array_pipeline),
+            batch_size=self.batch_size,
+            num_workers=self.num_workers,
+            collate_fn=_collate)
+        bar = None if progress is None else ProgressBar(progress)
+        results, failed = [], {}
+        with torch.no_grad():
+            for batch in loader:
+                failed.update(batch.pop('failed'))
+                infos = batch.pop('frames')
+                if not infos:
+                    continue
+                for info, result in zip(infos, self.model.test_step(batch)):
+                    pred = result.pred_instances
+                    results.append(
+                        (info, result.ori_shape[:2], pred.bboxes.cpu().numpy(),
+                         pred.scores.cpu().numpy(),
+                         pred.embeddings.cpu().numpy()))
+                if bar is not None:
+                    bar.update(len(infos))
+        if bar is not None:
+            bar.file.write('\n')
+        # loader workers interleave their sources: back to the given order
+        position = {source: i for i, source in enumerate(frames.sources)}
+        results.sort(key=lambda r: (position[r[0].source], r[0].frame))
+        return results, failed
+
     def _index_from_results(self, results: list,
                             failed: Dict[str, str]) -> GalleryIndex:
-        """Flatten per-image predictions into a :class:`GalleryIndex`."""
+        """A :class:`GalleryIndex` of the results of :meth:`_run_frames`."""
         if not results:
             empty = GalleryIndex.empty(self.embedding_dim, self.fingerprint)
             empty.skipped.update(failed)
             return empty
-        preds = [result.pred_instances for result in results]
-        counts = [len(pred) for pred in preds]
+        infos, shapes, bboxes, scores, embeddings = zip(*results)
         return GalleryIndex(
-            image_paths=[result.img_path for result in results],
-            image_shapes=[result.ori_shape[:2] for result in results],
-            bboxes=torch.cat([pred.bboxes for pred in preds]).cpu().numpy(),
-            scores=torch.cat([pred.scores for pred in preds]).cpu().numpy(),
-            embeddings=torch.cat([pred.embeddings
-                                  for pred in preds]).cpu().numpy(),
-            image_index=np.repeat(np.arange(len(results)), counts),
+            image_paths=[info.key for info in infos],
+            image_shapes=shapes,
+            bboxes=np.concatenate(bboxes),
+            scores=np.concatenate(scores),
+            embeddings=np.concatenate(embeddings),
+            image_index=np.repeat(
+                np.arange(len(results)), [len(box) for box in bboxes]),
             fingerprint=self.fingerprint,
-            skipped=failed)
+            skipped=failed,
+            sources=[info.source for info in infos],
+            frames=np.array([info.frame for info in infos]),
+            timestamps=np.array([info.timestamp for info in infos]),
+            cameras=[info.camera or '' for info in infos])
 
     def check_index(self, index: GalleryIndex) -> None:
         """Raise a ValueError if ``index`` was built by another model."""
@@ -349,7 +461,7 @@ class PersonSearcher:
         ]
         check_boxes(
             boxes, 'query boxes', name_of=lambda i: f'box {i} of {names[i]}')
-        results, failed = self._run(list(images), boxes=boxes)
+        results, failed = self._run_queries(list(images), boxes)
         if failed:
             name, error = next(iter(failed.items()))
             raise OSError(f'cannot read the query image {name}: {error}')
@@ -411,3 +523,75 @@ class PersonSearcher:
             min_similarity=min_similarity,
             backend=backend)
         return matches[0] if single else matches
+
+    def search_appearances(
+        self,
+        query_image: Union[ImageLike, Sequence[ImageLike]],
+        query_box: Union[Sequence[float], np.ndarray],
+        index: GalleryIndex,
+        min_similarity: float,
+        score_thr: float = 0.5,
+        max_gap: Optional[float] = None,
+        max_matches: int = 10000,
+        backend: Union[str, SearchBackend] = 'exact'
+    ) -> Union[List[Appearance], List[List[Appearance]]]:
+        """When and where query persons appear: matches grouped in time.
+
+        Every match at least ``min_similarity`` similar is grouped with the
+        matches of the frames around it in the same video (see
+        :func:`~mmps.apis.appearances.group_appearances`): an appearance
+        has a camera, a start and end time, and its best frame, box and
+        similarity. Summarise them per camera with
+        :func:`~mmps.apis.appearances.camera_timelines`.
+
+        Args:
+            query_image (str | np.ndarray | Sequence): One query image, or
+                a list of them (one per box).
+            query_box (Sequence[float] | np.ndarray): Its box (4, ), or one
+                per image (Q, 4).
+            index (GalleryIndex): The indexed footage.
+            min_similarity (float): What a match must reach (similarity,
+                times score with CWS): pick it for the precision you need
+                with ``tools/analysis_tools/calibrate_threshold.py``. A
+                query whose person is not in the footage gets no
+                appearance when no stranger reaches it.
+            score_thr (float): Minimum detection score. Defaults to 0.5.
+            max_gap (float, optional): Largest time in seconds between two
+                matched frames of one appearance. Defaults to twice each
+                video's sampling step as indexed (one sampled frame without
+                a match does not split an appearance, two do).
+            max_matches (int): Most matches grouped per query (the best
+                ones); a warning says when a query reaches it. Defaults to
+                10000.
+            backend (str | SearchBackend): See :meth:`GalleryIndex.search`.
+
+        Returns:
+            list[Appearance] | list[list[Appearance]]: By decreasing best
+            similarity; a list per query when several were given.
+        """
+        if not math.isfinite(min_similarity):
+            raise ValueError('min_similarity must be a finite number, got '
+                             f'{min_similarity}')
+        matches = self.search(
+            query_image,
+            query_box,
+            index,
+            top_k=max_matches,
+            score_thr=score_thr,
+            min_similarity=min_similarity,
+            backend=backend)
+        single = isinstance(query_image, (str, Path, np.ndarray))
+        per_query = [matches] if single else matches
+        steps = None if max_gap is not None else sampling_steps(
+            index.sources, index.timestamps)
+        appearances = []
+        for number, query_matches in enumerate(per_query):
+            if len(query_matches) == max_matches:
+                print_log(
+                    f'query {number} has {max_matches} matches at '
+                    f'min_similarity {min_similarity}: later appearances may '
+                    'be missing or cut; raise max_matches or min_similarity',
+                    logger='current',
+                    level=30)
+            appearances.append(group_matches(query_matches, steps, max_gap))
+        return appearances[0] if single else appearances

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from mmps.apis.cameras import assign_cameras
-from mmps.apis.frame_sources import (FrameSources, frame_key, is_sampled,
-                                     sampling_step, split_frame_key,
+from mmps.apis.frame_sources import (FrameSources, is_sampled, sampling_step,
                                      track_frames)
+from mmps.apis.media import frame_key, split_frame_key
 
 WIDTH, HEIGHT = 64, 48
 BITS = 8  # a 4 x 2 grid of black or white blocks: frame numbers up to 255

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from mmps.apis import GalleryIndex, SearchMatch, video_frame_key
+from mmps.apis import GalleryIndex, SearchMatch, frame_key
 from mmps.testing import assert_top_k_matches
 
 
@@ -107,8 +107,8 @@ def footage_index(seed=0):
     """An index of two frames of a video and three still images."""
     index = random_index(seed=seed)
     return GalleryIndex(
-        [video_frame_key('cam1.mp4', 12),
-         video_frame_key('cam1.mp4', 250)] + ['a.jpg', 'b.jpg', 'c.jpg'],
+        [frame_key('cam1.mp4', 12),
+         frame_key('cam1.mp4', 250)] + ['a.jpg', 'b.jpg', 'c.jpg'],
         index.image_shapes,
         index.bboxes,
         index.scores,

@@ -51,8 +51,12 @@ def test_demo_draws_the_matches_and_reuses_its_index(tmp_path):
     # a new image in the folder: only it is embedded, the index grows
     shutil.copy(images[4], gallery)
     out = run()
-    assert '3 of 4 gallery images are in the index already' in out
+    assert '3 images or frames are in the index already; 1 new' in out
     assert GalleryIndex.load(str(tmp_path / 'index')).num_images == 4
+    # no stranger reaches a similarity above 1: "not here" is an answer
+    out = run('--min-similarity', '1.01')
+    assert '0 matches for' in out
+    assert mmcv.imread(str(tmp_path / 'result.jpg')).shape == (72, 33, 3)
 
 
 def test_demo_refuses_an_index_of_files_outside_the_gallery(
