@@ -274,7 +274,8 @@ class PersonSearcher:
                     stride: Optional[int] = None,
                     cameras: Optional[Mapping[str, str]] = None,
                     camera_from: Optional[str] = 'folder',
-                    shard: Optional[Tuple[int, int]] = None) -> GalleryIndex:
+                    shard: Optional[Tuple[int, int]] = None,
+                    new_only: bool = False) -> GalleryIndex:
         """Detect and embed the persons of a gallery of images and videos.
 
         Frames are read lazily (see :class:`FrameSources`): at most a batch
@@ -306,6 +307,9 @@ class PersonSearcher:
                 only this process's share of the sources (see
                 :meth:`FrameSources.shard`); the shares' indexes, appended
                 in rank order, equal the index of all sources.
+            new_only (bool): Return only what was read now: ``index`` says
+                what not to read, e.g. for one process's share of an
+                update. Defaults to False (``index`` and the new images).
 
         Returns:
             GalleryIndex: Detections (every score; filter at search time)
@@ -351,7 +355,7 @@ class PersonSearcher:
                 logger='current',
                 level=30)
         new = self._index_from_results(results, failed)
-        return new if index is None else index.append(new)
+        return new if index is None or new_only else index.append(new)
 
     def _run_frames(self, frames: FrameSources,
                     progress: Optional[int]) -> Tuple[list, Dict[str, str]]:

@@ -2,6 +2,7 @@
 """Running the repository's scripts as a user would, from its root."""
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
@@ -21,4 +22,35 @@ def run_script(*args: str) -> str:
         capture_output=True,
         text=True)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout + done.stderr
+
+
+def free_port() -> int:
+    """A TCP port free on this machine now, for a torchrun master."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def run_torchrun_script(script: str,
+                        *args: str,
+                        pythonpath: str = REPO) -> str:
+    """Run ``bash tools/SCRIPT ARGS`` (a torchrun launcher) on a free port.
+
+    Returns:
+        str: What it printed, standard output then standard error.
+    """
+    bin_dir = osp.dirname(sys.executable)
+    done = subprocess.run(
+        ['bash', script] + list(args),
+        cwd=REPO,
+        env=dict(
+            os.environ,
+            PATH=f'{bin_dir}:{os.environ.get("PATH", "")}',
+            PYTHONPATH=pythonpath,
+            PYTHONWARNINGS='ignore',
+            PORT=str(free_port())),
+        capture_output=True,
+        text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr

@@ -9,7 +9,6 @@ import json
 import os
 import os.path as osp
 import signal
-import socket
 import subprocess
 import sys
 
@@ -20,8 +19,7 @@ from mmps.evaluation import PREDICTION_KEYS, load_predictions
 from mmps.registry import MODELS
 from mmps.testing import get_tiny_synthetic_config
 from mmps.utils import load_checkpoint_file
-
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+from ._scripts import REPO, run_torchrun_script
 
 
 def tiny_config(tmp_path, max_epochs=2, val_interval=1) -> str:
@@ -47,12 +45,6 @@ def run_tool(*args, mim=False, returncode=0, **env):
     assert done.returncode == returncode, \
         done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def train_scalars(work_dir):
@@ -317,22 +309,14 @@ def test_two_process_gloo_training_keeps_one_memory(tmp_path):
     cfg.custom_hooks.append(dict(type='DumpOIMHook', out_dir=str(dump_dir)))
     config = str(tmp_path / 'tiny.py')
     cfg.dump(config)
-    bin_dir = osp.dirname(sys.executable)
-    done = subprocess.run([
-        'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
-        str(tmp_path / 'work')
-    ],
-                          cwd=REPO,
-                          env=dict(
-                              os.environ,
-                              PATH=f'{bin_dir}:{os.environ.get("PATH", "")}',
-                              PYTHONPATH=f'{REPO}:{tmp_path}',
-                              PYTHONWARNINGS='ignore',
-                              PORT=str(_free_port())),
-                          capture_output=True,
-                          text=True)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert 'gloo' in done.stdout + done.stderr
+    out = run_torchrun_script(
+        'tools/dist_train.sh',
+        config,
+        '2',
+        '--work-dir',
+        str(tmp_path / 'work'),
+        pythonpath=f'{REPO}:{tmp_path}')
+    assert 'gloo' in out
     states = [torch.load(dump_dir / f'{rank}.pth') for rank in range(2)]
     for key in states[0]:
         assert torch.equal(states[0][key], states[1][key]), key
