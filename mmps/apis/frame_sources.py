@@ -388,6 +388,43 @@ class FrameSources:
         return counts
 
 
+def read_frame(video: str, frame: int) -> np.ndarray:
+    """One frame of a video, e.g. to draw a match.
+
+    Seeks with ``CAP_PROP_POS_FRAMES`` and checks where the capture landed;
+    where the container cannot seek exactly, the frame is reached by
+    grabbing from the start, so the frame is the one of that number in
+    :class:`FrameSources`' count.
+
+    Args:
+        video (str): The video file.
+        frame (int): The frame number, from 0.
+
+    Returns:
+        np.ndarray: The frame, (H, W, 3) BGR uint8.
+
+    Raises:
+        OSError: If the video cannot be opened or has no such frame.
+    """
+    capture = cv2.VideoCapture(video)
+    try:
+        if not capture.isOpened():
+            raise OSError(f'cannot open the video {video}')
+        if frame > 0 and not (capture.set(cv2.CAP_PROP_POS_FRAMES, frame) and
+                              capture.get(cv2.CAP_PROP_POS_FRAMES) == frame):
+            capture.release()
+            capture = cv2.VideoCapture(video)
+            for _ in range(frame):
+                if not capture.grab():
+                    break
+        decoded, image = capture.read()
+        if not decoded:
+            raise OSError(f'cannot decode frame {frame} of {video}')
+        return image
+    finally:
+        capture.release()
+
+
 def track_frames(frames: FrameSources,
                  file: Optional[TextIO] = None) -> Iterator[Frame]:
     """Iterate over frames with mmengine's progress bar.

@@ -93,14 +93,14 @@ class PersonSearchVisualizer(DetLocalVisualizer):
         panel[:, :f], panel[:, -f:] = color, color
         return panel
 
-    def draw_search(
-            self,
-            query_image: ImageLike,
-            query_box: Sequence[float],
-            gallery_images: Sequence[ImageLike],
-            gallery_boxes: Sequence[Sequence[float]],
-            similarities: Sequence[float],
-            correct: Optional[Sequence[Optional[bool]]] = None) -> np.ndarray:
+    def draw_search(self,
+                    query_image: ImageLike,
+                    query_box: Sequence[float],
+                    gallery_images: Sequence[ImageLike],
+                    gallery_boxes: Sequence[Sequence[float]],
+                    similarities: Sequence[float],
+                    correct: Optional[Sequence[Optional[bool]]] = None,
+                    labels: Optional[Sequence[str]] = None) -> np.ndarray:
         """Draw a query and its ranked matches as one RGB image.
 
         Args:
@@ -113,6 +113,8 @@ class PersonSearchVisualizer(DetLocalVisualizer):
             similarities (Sequence[float]): The similarity of each match.
             correct (Sequence[bool | None], optional): Whether each match is
                 the query person; None where unknown.
+            labels (Sequence[str], optional): The text on each match.
+                Defaults to its rank and similarity (``#1 0.873``).
 
         Returns:
             np.ndarray: The drawing, RGB uint8 of height ``panel_height``.
@@ -122,6 +124,14 @@ class PersonSearchVisualizer(DetLocalVisualizer):
                 f'{len(gallery_images)} images, {len(gallery_boxes)} boxes '
                 f'and {len(similarities)} similarities: one of each per match')
         correct = [None] * len(gallery_images) if correct is None else correct
+        if labels is None:
+            labels = [
+                f'#{rank} {float(similarity):.3f}'
+                for rank, similarity in enumerate(similarities, 1)
+            ]
+        if len(labels) != len(gallery_images):
+            raise ValueError(f'{len(labels)} labels for '
+                             f'{len(gallery_images)} matches')
         image = _load_rgb(query_image)
         x1, y1, x2, y2 = np.round(np.asarray(query_box)).astype(int)
         x1, y1 = max(x1, 0), max(y1, 0)
@@ -132,13 +142,11 @@ class PersonSearchVisualizer(DetLocalVisualizer):
             False: self.wrong_color,
             None: self.unknown_color
         }
-        for rank, (gallery_image, box, similarity, is_correct) in enumerate(
-                zip(gallery_images, gallery_boxes, similarities, correct), 1):
+        for gallery_image, box, label, is_correct in zip(
+                gallery_images, gallery_boxes, labels, correct):
             color = colors[None if is_correct is None else bool(is_correct)]
             panels.append(
-                self._panel(
-                    _load_rgb(gallery_image), box,
-                    f'#{rank} {float(similarity):.3f}', color))
+                self._panel(_load_rgb(gallery_image), box, label, color))
         spacer = np.full((self.panel_height, self.gap, 3), 255, np.uint8)
         row: List[np.ndarray] = []
         for panel in panels:
@@ -200,6 +208,7 @@ class PersonSearchVisualizer(DetLocalVisualizer):
                    gallery_boxes: Sequence[Sequence[float]],
                    similarities: Sequence[float],
                    correct: Optional[Sequence[Optional[bool]]] = None,
+                   labels: Optional[Sequence[str]] = None,
                    show: bool = False,
                    wait_time: float = 0,
                    out_file: Optional[str] = None,
@@ -213,7 +222,7 @@ class PersonSearchVisualizer(DetLocalVisualizer):
         Args:
             name (str): The image's name for the backends.
             query_image, query_box, gallery_images, gallery_boxes,
-            similarities, correct: See :meth:`draw_search`.
+            similarities, correct, labels: See :meth:`draw_search`.
             show (bool): Show the drawing in a window. Defaults to False.
             wait_time (float): Seconds to show it. Defaults to 0.
             out_file (str, optional): File to write it to.
@@ -223,7 +232,7 @@ class PersonSearchVisualizer(DetLocalVisualizer):
             np.ndarray: The drawing, RGB.
         """
         drawn = self.draw_search(query_image, query_box, gallery_images,
-                                 gallery_boxes, similarities, correct)
+                                 gallery_boxes, similarities, correct, labels)
         self.set_image(drawn)
         if show:
             self.show(drawn, win_name=name, wait_time=wait_time)

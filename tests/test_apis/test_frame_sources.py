@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from mmps.apis.cameras import assign_cameras
-from mmps.apis.frame_sources import (FrameSources, is_sampled, sampling_step,
-                                     track_frames)
+from mmps.apis.frame_sources import (FrameSources, is_sampled, read_frame,
+                                     sampling_step, track_frames)
 from mmps.apis.media import frame_key, split_frame_key
 
 WIDTH, HEIGHT = 64, 48
@@ -363,3 +363,15 @@ def test_frame_keys():
         assert frame_key(*split_frame_key(key)) == key
     assert split_frame_key('a/b.mp4#frame=000123') == ('a/b.mp4', 123)
     assert split_frame_key('a/b.jpg') == ('a/b.jpg', -1)
+
+
+@pytest.mark.parametrize('name,fourcc', [('clip.avi', 'MJPG'),
+                                         ('clip.mp4', 'mp4v')])
+def test_read_frame_gives_the_frame_of_that_number(tmp_path, name, fourcc):
+    video = write_video(str(tmp_path / name), fourcc=fourcc)
+    for number in (0, 1, 13, 29, 7):
+        assert shown_number(read_frame(video, number)) == number
+    with pytest.raises(OSError, match='cannot decode frame 30 of'):
+        read_frame(video, 30)
+    with pytest.raises(OSError, match='cannot open the video'):
+        read_frame(str(tmp_path / 'missing.avi'), 0)

@@ -1,0 +1,186 @@
+# Copyright (c) mmps contributors. All rights reserved.
+"""Where and when does a person appear in footage? A table and a picture.
+
+Example::
+
+    python demo/video_search_demo.py query.jpg --box 120 40 180 220 \\
+        footage/cam1 footage/cam2/monday.mp4 \\
+        configs/seqnet/seqnet_r50-caffe-c4_1xb5-20e_cuhk-sysu.py seqnet.pth \\
+        --fps 2 --min-similarity 0.6 --index footage_index --out seen.jpg
+
+Videos and images (files or folders, mixed) are indexed at ``--fps`` frames
+a second (or every ``--stride``-th frame), each with its camera (the
+folder's name, or ``--cameras``); with ``--index`` the index is kept and
+extended next time without re-reading what it holds. The matches at least
+``--min-similarity`` similar (choose it with
+``tools/analysis_tools/calibrate_threshold.py``) are grouped into
+appearances, printed best first with a timeline per camera, and the best
+frame of each is drawn beside the query.
+"""
+import argparse
+import json
+import os.path as osp
+from typing import List
+
+from mmengine.logging import print_log
+
+from mmps.apis import (Appearance, GalleryIndex, PersonSearcher,
+                       camera_timelines, split_frame_key)
+from mmps.apis.frame_sources import list_frame_sources, read_frame
+from mmps.utils.warning_filters import ignore_pkg_resources_warning
+from mmps.visualization import PersonSearchVisualizer
+
+ignore_pkg_resources_warning()
+
+
+def parse_args():
+    """Command line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('query', help='the query image')
+    parser.add_argument(
+        '--box',
+        type=float,
+        nargs=4,
+        required=True,
+        metavar=('X1', 'Y1', 'X2', 'Y2'),
+        help='the query person\'s box in the query image, in pixels')
+    parser.add_argument(
+        'footage', nargs='+', help='videos, images and folders of them')
+    parser.add_argument('config', help='the model config')
+    parser.add_argument('checkpoint', help='the model checkpoint')
+    parser.add_argument(
+        '--min-similarity',
+        type=float,
+        required=True,
+        help='what a match must reach (similarity, times the detection '
+        'score with CWS); a person who is not in the footage gets no '
+        'appearance rather than strangers')
+    sampling = parser.add_mutually_exclusive_group()
+    sampling.add_argument(
+        '--fps', type=float, help='video frames indexed per second')
+    sampling.add_argument(
+        '--stride', type=int, help='index every n-th video frame instead')
+    parser.add_argument(
+        '--cameras',
+        help='JSON file mapping files, folders or glob patterns to cameras')
+    parser.add_argument(
+        '--max-gap',
+        type=float,
+        help='seconds between two matched frames of one appearance '
+        '(default: twice the sampling step of the video)')
+    parser.add_argument(
+        '--index',
+        help='folder of the footage index: loaded and extended if it '
+        'exists, written otherwise')
+    parser.add_argument(
+        '--out', default='appearances.jpg', help='the picture to write')
+    parser.add_argument(
+        '--max-drawn',
+        type=int,
+        default=8,
+        help='appearances drawn (the best ones)')
+    parser.add_argument(
+        '--score-thr',
+        type=float,
+        default=0.5,
+        help='minimum detection score of a match')
+    parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N')
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--num-workers', type=int, default=2)
+    parser.add_argument('--panel-height', type=int, default=256)
+    return parser.parse_args()
+
+
+def clock(seconds: float) -> str:
+    """``h:mm:ss.s`` of a time in seconds; ``-`` for a still (NaN)."""
+    if seconds != seconds:
+        return '-'
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f'{hours}:{minutes:02d}:{secs:04.1f}'
+
+
+def print_appearances(appearances: List[Appearance]) -> None:
+    """The appearances as a table, then a timeline per camera."""
+    print(f'{len(appearances)} appearances')
+    if not appearances:
+        return
+    print(f'{"#":>3}  {"camera":<12} {"start":>10} {"end":>10} '
+          f'{"frames":>6} {"best at":>10} {"similarity":>10}  source')
+    for rank, a in enumerate(appearances, 1):
+        print(f'{rank:3d}  {a.camera or "-":<12} {clock(a.start):>10} '
+              f'{clock(a.end):>10} {a.num_frames:6d} '
+              f'{clock(a.best_timestamp):>10} {a.best_similarity:10.4f}  '
+              f'{a.source}')
+    print('per camera:')
+    for camera, timeline in camera_timelines(appearances).items():
+        spans = ', '.join(f'{clock(i.start)}-{clock(i.end)}'
+                          for i in timeline.intervals)
+        stills = f', {timeline.num_stills} still images' \
+            if timeline.num_stills else ''
+        print(f'  {camera or "-"}: {len(timeline.intervals)} visits '
+              f'({timeline.total_seconds:.1f} s){stills}: {spans}')
+
+
+def best_frame(appearance: Appearance):
+    """The image of an appearance's best match: a path, or RGB pixels."""
+    source, frame = split_frame_key(appearance.best_key)
+    return source if frame < 0 else read_frame(source, frame)[..., ::-1]
+
+
+def main():
+    """Index (or load and extend), search, group, print and draw."""
+    args = parse_args()
+    cameras = None
+    if args.cameras:
+        with open(args.cameras, encoding='utf-8') as file:
+            cameras = json.load(file)
+    given = set(list_frame_sources(args.footage))
+    index = None
+    if args.index and osp.isfile(osp.join(args.index, 'index.json')):
+        index = GalleryIndex.load(args.index)
+        print_log(f'loaded {index} from {args.index}', logger='current')
+    searcher = PersonSearcher(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers)
+    grown = searcher.build_index(
+        args.footage,
+        index=index,
+        fps=args.fps,
+        stride=args.stride,
+        cameras=cameras)
+    if args.index and (index is None or grown.num_images > index.num_images):
+        grown.save(args.index)
+        print_log(f'wrote {grown} to {args.index}', logger='current')
+
+    appearances = searcher.search_appearances(
+        args.query,
+        args.box,
+        grown,
+        min_similarity=args.min_similarity,
+        score_thr=args.score_thr,
+        max_gap=args.max_gap)
+    # the index may hold other footage too: only the given files count
+    appearances = [a for a in appearances if a.source in given]
+    print_appearances(appearances)
+
+    drawn = appearances[:args.max_drawn]
+    visualizer = PersonSearchVisualizer(panel_height=args.panel_height)
+    visualizer.add_search(
+        'appearances',
+        args.query,
+        args.box, [best_frame(a) for a in drawn], [a.best_box for a in drawn],
+        [a.best_similarity for a in drawn],
+        labels=[
+            f'#{rank} {a.camera or ""} {clock(a.best_timestamp)} '
+            f'{a.best_similarity:.3f}' for rank, a in enumerate(drawn, 1)
+        ],
+        out_file=args.out)
+    print(f'drew the best frame of {len(drawn)} appearances in {args.out}')
+
+
+if __name__ == '__main__':
+    main()
