@@ -8,6 +8,7 @@ least ``min_similarity``. :class:`ExactBackend` scores every detection;
 an approximate backend (:class:`~mmps.apis.faiss_backend.FaissIVFBackend`)
 proposes candidates, which :func:`select_top_k` then scores exactly.
 """
+import weakref
 from typing import Optional, Tuple
 
 import numpy as np
@@ -86,27 +87,76 @@ class ExactBackend(SearchBackend):
     are merged with the best so far. Extra memory: about ``chunk_size x Q``
     float32 similarities, e.g. 65,536 x 100 queries = 26 MB.
 
+    Detections scored under ``score_thr`` can never be returned, so when
+    they are most of the gallery (as in footage, where an index keeps every
+    detection and few are confident) scoring them is wasted reading: with
+    ``compact_fraction``, the embeddings of the detections that pass a
+    threshold are gathered once into a contiguous array, kept for the last
+    threshold used, and only they are scored. The result is the same (the
+    same products of the same rows); the cost is that copy's memory and
+    its one-time gathering.
+
     Args:
         chunk_size (int): Gallery rows scored at once. Defaults to 65536.
+        compact_fraction (float): Gather the passing detections when they
+            are at most this share of the gallery; 0 never gathers.
+            Defaults to 0.5.
     """
 
-    def __init__(self, chunk_size: int = 65536) -> None:
+    def __init__(self,
+                 chunk_size: int = 65536,
+                 compact_fraction: float = 0.5) -> None:
         if chunk_size < 1:
             raise ValueError(f'chunk_size must be positive, got {chunk_size}')
+        if not 0 <= compact_fraction <= 1:
+            raise ValueError('compact_fraction must be in [0, 1], got '
+                             f'{compact_fraction}')
         self.chunk_size = chunk_size
+        self.compact_fraction = compact_fraction
+        self._compact: Optional[tuple] = None
+
+    def compact(self, index, score_thr: float) -> Optional[tuple]:
+        """The detections of ``index`` scored at least ``score_thr``,
+        gathered, or None when they are too many to be worth a copy.
+
+        Returns:
+            tuple | None: Their indices (P, ), embeddings (P, D) float32
+            (contiguous) and scores (P, ).
+        """
+        cached = self._compact
+        if cached is not None and cached[0]() is index and \
+                cached[1] == score_thr:
+            return cached[2]
+        passing = np.flatnonzero(index.scores >= score_thr)
+        if len(passing) > self.compact_fraction * len(index):
+            return None
+        embeddings = np.empty((len(passing), index.embedding_dim), np.float32)
+        for start in range(0, len(passing), self.chunk_size):
+            rows = passing[start:start + self.chunk_size]
+            embeddings[start:start + len(rows)] = index.embeddings[rows]
+        gathered = (passing, embeddings, np.asarray(index.scores)[passing])
+        self._compact = (weakref.ref(index), score_thr, gathered)
+        return gathered
 
     def rank(self, index, queries: np.ndarray, top_k: int, score_thr: float,
              cws: bool,
              min_similarity: Optional[float]) -> Tuple[np.ndarray, np.ndarray]:
         """See :meth:`SearchBackend.rank`."""
+        gathered = self.compact(index, score_thr)
+        if gathered is None:
+            rows_of, embeddings, scores = None, index.embeddings, index.scores
+        else:
+            (rows_of, embeddings, scores), score_thr = gathered, -np.inf
         found = np.full((len(queries), top_k), -1, dtype=np.int64)
         best = np.full((len(queries), top_k), -np.inf, dtype=np.float32)
-        for start in range(0, len(index), self.chunk_size):
+        for start in range(0, len(embeddings), self.chunk_size):
             rows = slice(start, start + self.chunk_size)
+            chunk_scores = scores[rows]
             chunk_found, chunk_best = select_top_k(
-                queries @ index.embeddings[rows].T,
-                np.arange(start, start + len(index.scores[rows])),
-                index.scores[rows], top_k, score_thr, cws, min_similarity)
+                queries @ embeddings[rows].T,
+                np.arange(start, start + len(chunk_scores))
+                if rows_of is None else rows_of[rows], chunk_scores, top_k,
+                score_thr, cws, min_similarity)
             # merge with the best so far; the chunk's -1 / -inf never win
             found, best = select_top_k(
                 np.concatenate([best, chunk_best], axis=1),

@@ -625,3 +625,30 @@ def test_embeddings_are_checked_chunk_by_chunk(row, scale):
             match=f'(embedding|embeddings) of box '
             f'{row} (has the norm 1.01|are not finite)'):
         index._check_embeddings(chunk_size=4)
+
+
+@pytest.mark.parametrize('compact_fraction', [0.0, 0.5, 1.0])
+@pytest.mark.parametrize('cws', [False, True])
+def test_scoring_only_the_detections_that_pass_gives_the_same_ranking(
+        compact_fraction, cws):
+    from mmps.apis import ExactBackend
+    index = random_index()
+    queries = random_index(seed=3).embeddings[:5]
+    backend = ExactBackend(chunk_size=4, compact_fraction=compact_fraction)
+    # thresholds in turn on one backend: its gathered copy follows them
+    for score_thr in (0.2, 0.7, 0.2, 1.1):
+        reference = slow_scores(index, queries, score_thr)
+        if cws:
+            reference = reference * index.scores
+        found, sims = index.rank(
+            queries, top_k=4, score_thr=score_thr, cws=cws, backend=backend)
+        assert_top_k_matches(found, sims, reference)
+        share = (index.scores >= score_thr).mean()
+        assert (backend.compact(index, score_thr) is not None) == (
+            share <= compact_fraction)
+    # another index with the same backend is not answered from the copy
+    other = random_index(seed=5)
+    found, sims = other.rank(queries, top_k=4, score_thr=0.2, backend=backend)
+    assert_top_k_matches(found, sims, slow_scores(other, queries, 0.2))
+    with pytest.raises(ValueError, match='compact_fraction must be in'):
+        ExactBackend(compact_fraction=1.5)
