@@ -1,6 +1,5 @@
 # Copyright (c) mmps contributors. All rights reserved.
 import copy
-import hashlib
 import math
 import os.path as osp
 from pathlib import Path
@@ -21,6 +20,7 @@ from mmps.datasets import dataset_part_configs
 from mmps.datasets.utils import check_boxes
 from mmps.registry import DATASETS, MODELS
 from .appearances import Appearance, group_matches, sampling_steps
+from .fingerprint import model_fingerprint
 from .frame_sources import Frame, FrameSources
 from .gallery_index import GalleryIndex, SearchMatch
 from .media import frame_key, is_video, split_frame_key
@@ -28,21 +28,6 @@ from .search_backends import SearchBackend
 
 ImageLike = Union[str, np.ndarray]
 GalleryInputs = Union[str, Path, Sequence[Union[str, Path]], dict]
-
-
-def model_fingerprint(model: torch.nn.Module) -> str:
-    """A SHA-1 of the names, shapes and values of a model's state.
-
-    Two models give the same fingerprint exactly when their weights and
-    buffers are equal, so an index is only searched with the model that
-    embedded it.
-    """
-    hasher = hashlib.sha1()
-    for name, value in sorted(model.state_dict().items()):
-        array = value.detach().cpu().contiguous().reshape(-1)
-        hasher.update(f'{name}:{tuple(value.shape)}:{value.dtype};'.encode())
-        hasher.update(array.view(torch.uint8).numpy().tobytes())
-    return hasher.hexdigest()
 
 
 def dataset_image_paths(dataset_cfg: dict) -> List[str]:
