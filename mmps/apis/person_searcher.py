@@ -148,15 +148,17 @@ def _collate(batch: List[dict]) -> dict:
 class PersonSearcher:
     """Search persons with a trained mmps model, like mmdet's inferencers.
 
-    Build an index of a gallery once (detect and embed every person), then
-    search it with query boxes::
+    Build an index of a gallery of images and videos once (detect and
+    embed every person), then search it with query boxes::
 
         searcher = PersonSearcher(
             'configs/oim/oim_r18-w32-c4_1xb4-16e_synthetic.py',
             'epoch_16.pth')
-        index = searcher.build_index('footage/')
+        index = searcher.build_index(['photos/', 'cam1/'], fps=2)
         index.save('footage_index')
         matches = searcher.search('query.jpg', [x1, y1, x2, y2], index)
+        seen = searcher.search_appearances(
+            'query.jpg', [x1, y1, x2, y2], index, min_similarity=0.6)
 
     Args:
         config (str | Path | Config): The model's config.
