@@ -10,7 +10,7 @@ SCRIPT = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_search_index.py')
 
 
 def test_benchmark_search_index_prints_its_table(tmp_path):
-    backends = ['exact']
+    backends = ['exact', 'exact-all']
     try:
         import faiss  # noqa: F401
         backends.append('faiss')
@@ -25,6 +25,12 @@ def test_benchmark_search_index_prints_its_table(tmp_path):
         r'^exact +0\.\d +0\.00\d +\d+\.\d+ +\d+\.\d+ +\d+\.\d+ '
         r'+1\.0000$', out, re.M)
     assert exact, out
+    # scoring every detection finds the same top-k (to the BLAS' rounding
+    # of near-ties)
+    every = re.search(
+        r'^exact-all +0\.0 +0\.000 +\d+\.\d+ +\d+\.\d+ +\d+\.\d+ '
+        r'+([01]\.\d{4})$', out, re.M)
+    assert every and float(every.group(1)) >= 0.99, out
     if 'faiss' in backends:
         for nprobe in (8, 32):
             assert re.search(
