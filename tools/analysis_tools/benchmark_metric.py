@@ -3,7 +3,8 @@
 
 Random predictions of the size of CUHK-SYSU's test set (by default 6978
 gallery images, 45000 detections above the score threshold, 2900 queries,
-256-d) are scored for the gallery sizes 50 to 4000 and the full set. The
+256-d) are scored for the gallery sizes 50 to 4000 (those smaller than
+``--images``) and the full set. The
 plain loop follows the reference code's structure (per query, per gallery
 image, per detection); it runs on a sample of queries and its time is
 scaled to all queries. Both give the same mAP on the sample.
@@ -69,7 +70,8 @@ def make_problem(args):
         np.array([r[0] for r in gt_rows]), np.array([r[1] for r in gt_rows]),
         np.array([r[2] for r in gt_rows]))
     settings = []
-    for size in SIZES:
+    # a gallery size needs that many images besides the query's
+    for size in [size for size in SIZES if size < args.images]:
         galleries = []
         for q in range(args.queries):
             positives = np.unique(gt.image_index[gt.query_index == q])

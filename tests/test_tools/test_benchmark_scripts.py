@@ -1,5 +1,5 @@
 # Copyright (c) mmps contributors. All rights reserved.
-"""tools/analysis_tools/benchmark_search_index.py runs at a tiny size."""
+"""The search-index and metric benchmarks run at a tiny size."""
 import os
 import os.path as osp
 import re
@@ -38,3 +38,14 @@ def test_benchmark_search_index_prints_its_table(tmp_path):
                 re.M), out
     # the generated arrays are removed
     assert os.listdir(tmp_path) == []
+
+
+def test_benchmark_metric_runs_on_fewer_images_than_its_galleries():
+    # gallery sizes need as many images: 300 images allow 50 and 100
+    out = run_script(
+        osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_metric.py'),
+        '--images', '300', '--detections', '2000', '--queries', '20',
+        '--reference-sample', '5')
+    settings = re.findall(r'^ +(\w+) +\d+\.\d+ +\d+\.\d+ +\d+\.\dx +(\w+)$',
+                          out, re.M)
+    assert settings == [('g50', 'same'), ('g100', 'same'), ('full', 'same')]
