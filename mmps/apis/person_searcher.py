@@ -17,7 +17,7 @@ from torch.utils.data import (DataLoader, Dataset, IterableDataset,
                               get_worker_info)
 
 from mmps.datasets import dataset_part_configs
-from mmps.datasets.utils import check_boxes
+from mmps.datasets.box_checks import check_boxes
 from mmps.registry import DATASETS, MODELS
 from .appearances import Appearance, group_matches, sampling_steps
 from .fingerprint import model_fingerprint

@@ -1,14 +1,43 @@
 # Copyright (c) mmps contributors. All rights reserved.
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmdet.datasets import BaseDetDataset
 
-from .utils import (check_boxes, check_dir, clip_boxes_to_image,
-                    make_instances, read_image_sizes)
+from .box_checks import check_boxes, clip_boxes_to_image
+from .file_checks import check_dir
+from .image_headers import read_image_sizes
 from .validation_split import (VAL_SPLIT_DEFAULTS, choose_validation_split,
                                gallery_entries, holdout_entries, query_entries)
+
+
+def make_instances(
+        boxes: np.ndarray,
+        person_ids: np.ndarray,
+        ignore_flags: Optional[np.ndarray] = None) -> List[Dict[str, Any]]:
+    """mmdet ``instances`` of person boxes.
+
+    Args:
+        boxes (np.ndarray): ``x1, y1, x2, y2`` boxes, shape (N, 4).
+        person_ids (np.ndarray): Person id of each box, shape (N, ).
+        ignore_flags (np.ndarray, optional): 1 for a box to ignore, shape
+            (N, ). Defaults to all 0.
+
+    Returns:
+        list[dict]: One dict per box with ``bbox``, ``bbox_label`` 0,
+        ``ignore_flag`` and ``person_id``.
+    """
+    if ignore_flags is None:
+        ignore_flags = np.zeros(len(boxes), dtype=np.int64)
+    return [
+        dict(
+            bbox=[float(v) for v in box],
+            bbox_label=0,
+            ignore_flag=int(ignore),
+            person_id=int(pid))
+        for box, pid, ignore in zip(boxes, person_ids, ignore_flags)
+    ]
 
 
 class BasePersonSearchDataset(BaseDetDataset):

@@ -8,7 +8,9 @@ import numpy as np
 from mmps.registry import DATASETS
 from mmps.structures import UNLABELED_ID
 from .base_person_search_dataset import BasePersonSearchDataset
-from .utils import check_boxes, check_file, contiguous_ids
+from .box_checks import check_boxes
+from .file_checks import check_file
+from .id_mapping import contiguous_ids
 
 
 @dataclass

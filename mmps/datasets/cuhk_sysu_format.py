@@ -18,9 +18,11 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from .box_checks import check_boxes, xywh_to_xyxy
+from .file_checks import check_file
+from .id_mapping import match_boxes
+from .mat_io import load_mat, mat_cell_strings, mat_str, mat_struct_items
 from .parse_cache import cached_parse
-from .utils import (check_boxes, check_file, load_mat, mat_cell_strings,
-                    mat_str, mat_struct_items, match_boxes, xywh_to_xyxy)
 
 IMAGES_FILE = 'annotation/Images.mat'
 POOL_FILE = 'annotation/pool.mat'

@@ -8,8 +8,10 @@ import numpy as np
 from mmps.registry import DATASETS
 from mmps.structures import UNLABELED_ID
 from .base_person_search_dataset import BasePersonSearchDataset
-from .utils import (check_file, contiguous_ids, load_mat, mat_cell_strings,
-                    xywh_to_xyxy)
+from .box_checks import xywh_to_xyxy
+from .file_checks import check_file
+from .id_mapping import contiguous_ids
+from .mat_io import load_mat, mat_cell_strings
 
 #: Keys of the box array in ``annotations/<frame>.jpg.mat``, in order.
 ANNOTATION_KEYS = ('box_new', 'anno_file', 'anno_previous')

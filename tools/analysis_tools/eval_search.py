@@ -61,6 +61,9 @@ def main():
     metric = METRICS.build(
         evaluator[0] if isinstance(evaluator, list) else evaluator)
     metric.dataset_meta = dataset.metainfo
+    # not Evaluator.offline_evaluate: its process() makes records of model
+    # outputs (casting them to float32); these are records already, scored
+    # with the dtypes of the file as check_records judges them
     metrics = metric.compute_metrics(records)
     for name, value in metrics.items():
         print(f'{name}: {value:.6f}')

@@ -3,7 +3,7 @@ import numpy as np
 from mmdet.datasets.transforms import LoadAnnotations
 
 from mmps.registry import TRANSFORMS
-from ..utils import check_boxes
+from ..box_checks import check_boxes
 from .person_id_labels import PERSON_IDS_IN_LABELS, encode_person_ids
 
 

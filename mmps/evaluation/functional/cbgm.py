@@ -83,6 +83,36 @@ def _query_box_ious(
     return np.split(ious, np.cumsum(counts)[:-1])
 
 
+def _contexts(query_embeddings: np.ndarray,
+              other_embeddings: List[Optional[np.ndarray]],
+              num_persons: int) -> QueryContext:
+    """Each query first, then the first other persons of its image.
+
+    Args:
+        query_embeddings (np.ndarray): Unit embeddings of the query boxes,
+            shape (Q, D).
+        other_embeddings (list[np.ndarray | None]): For each query, the
+            embeddings of the other persons of its image in the order they
+            join the context, (N_q, D), or None for none.
+        num_persons (int): Context size ``k2``, the query included: the
+            first ``k2 - 1`` others are kept.
+
+    Returns:
+        QueryContext: The contexts.
+    """
+    num_queries, dim = query_embeddings.shape
+    embeddings = np.zeros((num_queries, num_persons, dim), np.float32)
+    embeddings[:, 0] = query_embeddings
+    counts = np.ones(num_queries, dtype=np.int64)
+    for q, others in enumerate(other_embeddings):
+        if others is None:
+            continue
+        others = others[:num_persons - 1]
+        embeddings[q, 1:1 + len(others)] = others
+        counts[q] = 1 + len(others)
+    return QueryContext(embeddings, counts)
+
+
 def build_query_contexts(query_embeddings: np.ndarray, query_boxes: np.ndarray,
                          image_detections: List[Optional[Tuple[np.ndarray,
                                                                np.ndarray,
@@ -105,23 +135,18 @@ def build_query_contexts(query_embeddings: np.ndarray, query_boxes: np.ndarray,
     Returns:
         QueryContext: The contexts.
     """
-    num_queries, dim = query_embeddings.shape
-    embeddings = np.zeros((num_queries, num_persons, dim), np.float32)
-    embeddings[:, 0] = query_embeddings
-    counts = np.ones(num_queries, dtype=np.int64)
     ious = _query_box_ious(query_boxes, [
         found[0] if found is not None else None for found in image_detections
     ])
+    others = []
     for q, found in enumerate(image_detections):
-        if found is None or num_persons < 2 or not len(found[0]):
+        if found is None:
+            others.append(None)
             continue
-        boxes, scores, feats = found
-        others = np.flatnonzero(ious[q] < overlap_iou)
-        others = others[np.argsort(-scores[others],
-                                   kind='stable')][:num_persons - 1]
-        embeddings[q, 1:1 + len(others)] = feats[others]
-        counts[q] = 1 + len(others)
-    return QueryContext(embeddings, counts)
+        _, scores, feats = found
+        kept = np.flatnonzero(ious[q] < overlap_iou)
+        others.append(feats[kept[np.argsort(-scores[kept], kind='stable')]])
+    return _contexts(query_embeddings, others, num_persons)
 
 
 def seqnet_query_contexts(query_embeddings: np.ndarray,
@@ -152,19 +177,12 @@ def seqnet_query_contexts(query_embeddings: np.ndarray,
     Returns:
         QueryContext: The contexts.
     """
-    num_queries, dim = query_embeddings.shape
-    embeddings = np.zeros((num_queries, num_persons, dim), np.float32)
-    embeddings[:, 0] = query_embeddings
-    counts = np.ones(num_queries, dtype=np.int64)
     ious = _query_box_ious(query_boxes, [boxes for boxes, _ in image_persons])
-    for q, (boxes, feats) in enumerate(image_persons):
-        if num_persons < 2 or not len(boxes):
-            continue
-        others = np.flatnonzero(ious[q] < same_box_iou)
-        others = others[:num_persons - 1]
-        embeddings[q, 1:1 + len(others)] = feats[others]
-        counts[q] = 1 + len(others)
-    return QueryContext(embeddings, counts)
+    others = [
+        feats[ious[q] < same_box_iou]
+        for q, (_, feats) in enumerate(image_persons)
+    ]
+    return _contexts(query_embeddings, others, num_persons)
 
 
 def context_rescore(scores: np.ndarray, candidate_dets: np.ndarray,

@@ -1,5 +1,4 @@
 # Copyright (c) mmps contributors. All rights reserved.
-import json
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -8,7 +7,6 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-from mmengine.utils import mkdir_or_exist
 from terminaltables import AsciiTable
 
 from mmps.datasets.cuhk_sysu_format import SUBSETS
@@ -16,7 +14,8 @@ from mmps.registry import METRICS
 from ..functional import (GalleryDetections, QueryContext, SearchResults,
                           build_query_contexts, evaluate_detection,
                           rank_queries, seqnet_query_contexts)
-from .search_protocols import SearchSetting, build_settings
+from .search_protocols import build_settings
+from .worst_queries import dump_worst_queries
 
 #: Tolerance on the L2 norm of embeddings.
 NORM_TOLERANCE = 1e-3
@@ -517,43 +516,3 @@ def threshold_detections(
         embeddings=embeddings,
         image_index=np.repeat(np.arange(len(gallery)), [len(k) for k in kept]),
         num_images=len(gallery)), kept
-
-
-def dump_worst_queries(path: str, results: SearchResults,
-                       setting: SearchSetting, gallery: List[dict],
-                       queries: List[dict], detections: GalleryDetections,
-                       count: int) -> None:
-    """Write the ``count`` queries of lowest AP with their top-10 to JSON."""
-    valid = np.flatnonzero(~np.isnan(results.average_precision))
-    worst = valid[np.argsort(results.average_precision[valid],
-                             kind='stable')[:count]]
-    entries = []
-    gt = setting.ground_truth
-    for q in worst:
-        query = queries[q]
-        gt_rows = np.flatnonzero(gt.query_index == q)
-        top = [
-            dict(
-                img_path=gallery[detections.image_index[d]]['img_path'],
-                bbox=detections.boxes[d].tolist(),
-                score=float(score),
-                correct=bool(correct))
-            for d, score, correct in zip(results.top_detections[q], results.
-                                         top_scores[q], results.top_correct[q])
-            if d >= 0
-        ]
-        entries.append(
-            dict(
-                query_index=int(q),
-                img_path=query['img_path'],
-                bbox=query['bboxes'][0].tolist(),
-                average_precision=float(results.average_precision[q]),
-                ground_truth=[
-                    dict(
-                        img_path=gallery[gt.image_index[r]]['img_path'],
-                        bbox=gt.boxes[r].tolist()) for r in gt_rows
-                ],
-                top=top))
-    mkdir_or_exist(osp.dirname(osp.abspath(path)))
-    with open(path, 'w') as f:
-        json.dump(dict(setting=setting.name, queries=entries), f, indent=1)

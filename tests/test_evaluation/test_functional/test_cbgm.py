@@ -6,7 +6,7 @@ import pytest
 
 from mmps.evaluation.functional import (GalleryDetections, QueryContext,
                                         QueryGroundTruth, build_query_contexts,
-                                        rank_queries)
+                                        rank_queries, seqnet_query_contexts)
 from .test_search import (_random_problem, _slow_reference, candidate_scores,
                           untied_queries)
 
@@ -182,3 +182,28 @@ def test_build_query_contexts():
                                   np.stack([query[0], feats[3], feats[2]]))
     np.testing.assert_array_equal(context.embeddings[1, 0], query[1])
     assert not context.embeddings[1, 1:].any()
+
+
+def test_seqnet_query_contexts():
+    rng = np.random.default_rng(1)
+    query = _unit(rng, 3, 4)
+    feats = _unit(rng, 4, 4)
+    # by decreasing score: another person, the query box come back
+    # rescaled (IoU 0.995 > 0.99), two more persons
+    boxes = np.array(
+        [[50, 0, 60, 20], [0, 0, 10, 20.05], [80, 0, 90, 20], [20, 0, 30, 20]],
+        np.float32)
+    query_boxes = np.array([[0, 0, 10, 20]] * 3, np.float32)
+    persons = [(boxes, feats), (boxes[:0], feats[:0]),
+               (boxes[1:2], feats[1:2])]
+    context = seqnet_query_contexts(query, query_boxes, persons, 3)
+    # query 0: itself, then the first two others in their order (0, 2);
+    # query 1: no persons; query 2: only itself found
+    assert context.counts.tolist() == [3, 1, 1]
+    np.testing.assert_array_equal(context.embeddings[0],
+                                  np.stack([query[0], feats[0], feats[2]]))
+    np.testing.assert_array_equal(context.embeddings[1:, 0], query[1:])
+    assert not context.embeddings[1:, 1:].any()
+    alone = seqnet_query_contexts(query, query_boxes, persons, 1)
+    assert alone.counts.tolist() == [1, 1, 1]
+    np.testing.assert_array_equal(alone.embeddings[:, 0], query)

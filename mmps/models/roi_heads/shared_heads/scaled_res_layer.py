@@ -1,10 +1,12 @@
 # Copyright (c) mmps contributors. All rights reserved.
+import warnings
 from typing import Optional
 
 import torch.nn as nn
 from mmdet.models.backbones.resnet import ResNet
 from mmdet.models.layers import ResLayer as _ResLayer
 from mmdet.models.roi_heads.shared_heads import ResLayer
+from mmengine.model import BaseModule
 
 from mmps.registry import MODELS
 
@@ -50,21 +52,16 @@ class ScaledResLayer(ResLayer):
                  dcn: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            depth,
-            stage=stage,
-            stride=stride,
-            dilation=dilation,
-            style=style,
-            norm_cfg=norm_cfg,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            dcn=dcn,
-            pretrained=pretrained,
-            init_cfg=init_cfg)
+        # mmdet's ResLayer.__init__ would build a standard-width stage to be
+        # thrown away: its forward and train are kept, its construction is
+        # done here once, for the wanted width
+        BaseModule.__init__(self, init_cfg)
+        self.norm_eval = norm_eval
+        self.norm_cfg = norm_cfg
+        self.stage = stage
+        self.fp16_enabled = False
         block, stage_blocks = self.arch_settings[depth]
         planes = base_channels * 2**stage
-        # replaces the standard-width stage built by ResLayer
         self.add_module(
             f'layer{stage + 1}',
             self.make_stage(
@@ -79,6 +76,24 @@ class ScaledResLayer(ResLayer):
                 with_cp=with_cp,
                 norm_cfg=norm_cfg,
                 dcn=dcn))
+        # mmdet's ResLayer's initialisation: the deprecated ``pretrained``,
+        # else Kaiming convolutions and unit norm layers
+        if init_cfg and pretrained:
+            raise ValueError('init_cfg and pretrained cannot be specified at '
+                             'the same time')
+        if isinstance(pretrained, str):
+            warnings.warn('DeprecationWarning: pretrained is deprecated, '
+                          'use init_cfg instead')
+            self.init_cfg = dict(type='Pretrained', checkpoint=pretrained)
+        elif pretrained is not None:
+            raise TypeError(f'pretrained must be a str or None, got '
+                            f'{type(pretrained).__name__}')
+        elif init_cfg is None:
+            self.init_cfg = [
+                dict(type='Kaiming', layer='Conv2d'),
+                dict(
+                    type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+            ]
 
     def make_stage(self, block: type, inplanes: int, planes: int,
                    num_blocks: int, base_channels: int, **kwargs) -> nn.Module:
