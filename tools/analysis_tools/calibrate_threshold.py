@@ -300,8 +300,9 @@ def main():
     except ValueError as error:
         raise SystemExit(
             f'{source or "the predictions"}: {error} (predictions of the '
-            f'{args.split} split are needed: tools/test.py --out writes the test split, '
-            f'this tool\'s --save-predictions the split it ran on)')
+            f'{args.split} split are needed: tools/test.py --out writes '
+            f'the test split, this tool\'s --save-predictions the split it '
+            f'ran on)')
     metric.dataset_meta = dataset.metainfo
     try:
         candidates, setting = search_candidates(records, metric, score_thr,
