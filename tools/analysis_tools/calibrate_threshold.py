@@ -143,6 +143,13 @@ def parse_args():
         parser.error('--save-predictions needs a checkpoint to run')
     if args.precision is None and args.false_match_rate is None:
         args.precision = DEFAULT_PRECISION
+    if args.precision is not None and not 0 < args.precision <= 1:
+        parser.error(f'--precision must be in (0, 1], got {args.precision}')
+    if args.false_match_rate is not None and args.false_match_rate < 0:
+        parser.error(f'--false-match-rate must be >= 0, got '
+                     f'{args.false_match_rate}')
+    if args.step <= 0:
+        parser.error(f'--step must be > 0, got {args.step}')
     return args
 
 
@@ -161,6 +168,13 @@ def predict(cfg: Config, loader: str, checkpoint: str, out_file: str,
             work_dir: str):
     """Run the model on a split and write its predictions.
 
+    Args:
+        cfg (Config): The full config; its test run is replaced.
+        loader (str): The split's data loader, e.g. ``'val_dataloader'``.
+        checkpoint (str): The weights, loaded strictly and safely.
+        out_file (str): The ``.npz`` file to write.
+        work_dir (str): Folder of the run's logs.
+
     Returns:
         The split's dataset, as the run built it.
     """
@@ -174,6 +188,36 @@ def predict(cfg: Config, loader: str, checkpoint: str, out_file: str,
     runner = RUNNERS.build(cfg)
     runner.test()
     return runner.test_loop.dataloader.dataset
+
+
+def labelled_records(args, cfg: Config, loader: str) -> tuple:
+    """The split's predictions (made or loaded) with its ground truth.
+
+    Returns:
+        tuple: The metric's records, the split's dataset and the
+        predictions file (None when not kept).
+    """
+    if args.predictions:
+        predictions = load_predictions(args.predictions)
+        dataset = DATASETS.build(cfg[loader].dataset)
+        source = args.predictions
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            out_file = args.save_predictions or osp.join(tmp, 'preds.npz')
+            dataset = predict(cfg, loader, args.checkpoint, out_file,
+                              args.work_dir or tmp)
+            predictions = load_predictions(out_file)
+        source = args.save_predictions
+
+    try:
+        records = merge_predictions(dataset_ground_truth(dataset), predictions)
+    except ValueError as error:
+        raise SystemExit(
+            f'{source or "the predictions"}: {error} (predictions of the '
+            f'{args.split} split are needed: tools/test.py --out writes '
+            f'the test split, this tool\'s --save-predictions the split it '
+            f'ran on)')
+    return records, dataset, source
 
 
 def table_thresholds(step: float, chosen: Optional[float]) -> np.ndarray:
@@ -283,26 +327,7 @@ def main():
     score_thr = args.score_thr if args.score_thr is not None else float(
         search_cfg.get('score_thr', 0.5))
 
-    if args.predictions:
-        predictions = load_predictions(args.predictions)
-        dataset = DATASETS.build(cfg[loader].dataset)
-        source = args.predictions
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            out_file = args.save_predictions or osp.join(tmp, 'preds.npz')
-            dataset = predict(cfg, loader, args.checkpoint, out_file,
-                              args.work_dir or tmp)
-            predictions = load_predictions(out_file)
-        source = args.save_predictions
-
-    try:
-        records = merge_predictions(dataset_ground_truth(dataset), predictions)
-    except ValueError as error:
-        raise SystemExit(
-            f'{source or "the predictions"}: {error} (predictions of the '
-            f'{args.split} split are needed: tools/test.py --out writes '
-            f'the test split, this tool\'s --save-predictions the split it '
-            f'ran on)')
+    records, dataset, source = labelled_records(args, cfg, loader)
     metric.dataset_meta = dataset.metainfo
     try:
         candidates, setting = search_candidates(records, metric, score_thr,
