@@ -3,12 +3,17 @@ from .cbgm import (QueryContext, build_query_contexts, context_rescore,
                    seqnet_query_contexts)
 from .detection import (average_precision, evaluate_detection,
                         mutual_best_matches)
-from .search import (GalleryDetections, QueryGroundTruth, SearchResults,
-                     iou_threshold, rank_queries)
+from .search import (GalleryDetections, LabelledCandidates, QueryGroundTruth,
+                     SearchResults, iou_threshold, label_candidates,
+                     rank_queries)
+from .threshold import (PrecisionRecallCurve, choose_threshold,
+                        precision_recall_curve)
 
 __all__ = [
-    'GalleryDetections', 'QueryContext', 'QueryGroundTruth', 'SearchResults',
-    'average_precision', 'build_query_contexts', 'context_rescore',
-    'evaluate_detection', 'iou_threshold', 'mutual_best_matches',
-    'rank_queries', 'seqnet_query_contexts'
+    'GalleryDetections', 'LabelledCandidates', 'PrecisionRecallCurve',
+    'QueryContext', 'QueryGroundTruth', 'SearchResults', 'average_precision',
+    'build_query_contexts', 'choose_threshold', 'context_rescore',
+    'evaluate_detection', 'iou_threshold', 'label_candidates',
+    'mutual_best_matches', 'precision_recall_curve', 'rank_queries',
+    'seqnet_query_contexts'
 ]

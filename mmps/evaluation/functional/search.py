@@ -25,7 +25,7 @@ similarities are first re-scored by SeqNet's CBGM (see
 :mod:`mmps.evaluation.functional.cbgm`).
 """
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
@@ -244,6 +244,94 @@ def _true_positives(candidates: _Candidates, scores: np.ndarray,
     return row[best], column[best]
 
 
+def _in_galleries(ground_truth: QueryGroundTruth,
+                  galleries: Sequence[np.ndarray],
+                  num_images: int) -> QueryGroundTruth:
+    """The appearances that lie in their query's gallery.
+
+    Args:
+        ground_truth (QueryGroundTruth): Appearances of the query persons.
+        galleries (Sequence[np.ndarray]): Gallery image indices of each
+            query.
+        num_images (int): Number of gallery images G.
+
+    Returns:
+        QueryGroundTruth: The appearances in their query's gallery.
+    """
+    membership = np.concatenate([
+        q * num_images + np.asarray(g, dtype=np.int64)
+        for q, g in enumerate(galleries)
+    ]) if len(galleries) else np.zeros(0, np.int64)
+    gt_key = ground_truth.query_index * num_images + ground_truth.image_index
+    in_gallery = np.isin(gt_key, membership)
+    return QueryGroundTruth(ground_truth.query_index[in_gallery],
+                            ground_truth.image_index[in_gallery],
+                            ground_truth.boxes[in_gallery])
+
+
+@dataclass
+class _ScoredChunk:
+    """The scored and labelled candidates of queries ``begin:end``.
+
+    Attributes:
+        begin (int): First query of the chunk.
+        end (int): End (exclusive) of its queries.
+        candidates (_Candidates): The chunk's ranked lists.
+        scores (np.ndarray): Their similarities, ``-inf`` in the padding,
+            shape (c, L).
+        dense_det (np.ndarray): Detection of each entry, -1 in the
+            padding, shape (c, L).
+        tp_row (np.ndarray): Row of each true positive, shape (T, ).
+        tp_col (np.ndarray): Its column, shape (T, ).
+    """
+    begin: int
+    end: int
+    candidates: _Candidates
+    scores: np.ndarray
+    dense_det: np.ndarray
+    tp_row: np.ndarray
+    tp_col: np.ndarray
+
+
+def _scored_chunks(query_embeddings: np.ndarray, detections: GalleryDetections,
+                   galleries: Sequence[np.ndarray],
+                   ground_truth: QueryGroundTruth,
+                   dense_scores: Optional[np.ndarray],
+                   context: Optional[QueryContext], context_top_k: int,
+                   chunk_size: int) -> Iterator[_ScoredChunk]:
+    """Score the candidates of the queries chunk by chunk and find the true
+    positives, as :func:`rank_queries` describes its arguments.
+
+    Args:
+        ground_truth (QueryGroundTruth): The appearances in their query's
+            gallery (:func:`_in_galleries`).
+
+    Yields:
+        _ScoredChunk: Each chunk of queries.
+    """
+    num_queries = len(query_embeddings)
+    for begin in range(0, num_queries, chunk_size):
+        end = min(begin + chunk_size, num_queries)
+        candidates = _Candidates(list(galleries[begin:end]), detections)
+        scores = candidates.scores(
+            query_embeddings[begin:end], detections,
+            None if dense_scores is None else dense_scores[begin:end])
+        dense_det = np.full(scores.shape, -1, dtype=np.int64)
+        dense_det[candidates.rows, candidates.columns] = candidates.det_index
+        if context is not None:
+            context_rescore(scores, dense_det, detections.embeddings,
+                            detections.image_index,
+                            context.take(np.arange(begin, end)), context_top_k)
+        in_chunk = (ground_truth.query_index >= begin) & (
+            ground_truth.query_index < end)
+        tp_row, tp_col = _true_positives(
+            candidates, scores, detections,
+            ground_truth.query_index[in_chunk] - begin,
+            ground_truth.image_index[in_chunk], ground_truth.boxes[in_chunk])
+        yield _ScoredChunk(begin, end, candidates, scores, dense_det, tp_row,
+                           tp_col)
+
+
 def rank_queries(query_embeddings: np.ndarray,
                  detections: GalleryDetections,
                  galleries: Sequence[np.ndarray],
@@ -280,44 +368,21 @@ def rank_queries(query_embeddings: np.ndarray,
         SearchResults: The per-query results.
     """
     num_queries = len(query_embeddings)
-    num_images = detections.num_images
     ap = np.zeros(num_queries)
     first_hit = np.full(num_queries, -1, dtype=np.int64)
-    num_gt = np.zeros(num_queries, dtype=np.int64)
     num_tp = np.zeros(num_queries, dtype=np.int64)
     top_det = np.full((num_queries, top), -1, dtype=np.int64)
     top_score = np.full((num_queries, top), -np.inf, dtype=np.float32)
     top_correct = np.zeros((num_queries, top), dtype=bool)
+    ground_truth = _in_galleries(ground_truth, galleries,
+                                 detections.num_images)
+    num_gt = np.bincount(ground_truth.query_index, minlength=num_queries)
 
-    # keep the appearances that lie in their query's gallery
-    membership = np.concatenate([
-        q * num_images + np.asarray(g, dtype=np.int64)
-        for q, g in enumerate(galleries)
-    ]) if num_queries else np.zeros(0, np.int64)
-    gt_key = ground_truth.query_index * num_images + ground_truth.image_index
-    in_gallery = np.isin(gt_key, membership)
-    gt_query = ground_truth.query_index[in_gallery]
-    gt_image = ground_truth.image_index[in_gallery]
-    gt_boxes = ground_truth.boxes[in_gallery]
-    num_gt[:] = np.bincount(gt_query, minlength=num_queries)
-
-    for begin in range(0, num_queries, chunk_size):
-        end = min(begin + chunk_size, num_queries)
-        candidates = _Candidates(list(galleries[begin:end]), detections)
-        scores = candidates.scores(
-            query_embeddings[begin:end], detections,
-            None if dense_scores is None else dense_scores[begin:end])
-        dense_det = np.full(scores.shape, -1, dtype=np.int64)
-        dense_det[candidates.rows, candidates.columns] = candidates.det_index
-        if context is not None:
-            context_rescore(scores, dense_det, detections.embeddings,
-                            detections.image_index,
-                            context.take(np.arange(begin, end)), context_top_k)
-        in_chunk = (gt_query >= begin) & (gt_query < end)
-        tp_row, tp_col = _true_positives(candidates, scores, detections,
-                                         gt_query[in_chunk] - begin,
-                                         gt_image[in_chunk],
-                                         gt_boxes[in_chunk])
+    for chunk in _scored_chunks(query_embeddings, detections, galleries,
+                                ground_truth, dense_scores, context,
+                                context_top_k, chunk_size):
+        begin, end, scores = chunk.begin, chunk.end, chunk.scores
+        dense_det, tp_row, tp_col = chunk.dense_det, chunk.tp_row, chunk.tp_col
         is_tp = np.zeros(scores.shape, dtype=bool)
         is_tp[tp_row, tp_col] = True
         tp_scores = scores[tp_row, tp_col]
@@ -345,3 +410,81 @@ def rank_queries(query_embeddings: np.ndarray,
     ap[num_gt == 0] = np.nan
     return SearchResults(ap, first_hit, num_gt, num_tp, top_det, top_score,
                          top_correct)
+
+
+@dataclass
+class LabelledCandidates:
+    """Every candidate of every query, with its similarity and label.
+
+    A candidate is a (query, detection) pair: a detection of an image of
+    the query's gallery. It is true when :func:`rank_queries` counts it as
+    a true positive: the most similar of the detections matching the query
+    person's ground-truth box in that image (IoU rule of
+    :func:`iou_threshold`); every other candidate is false.
+
+    Attributes:
+        query_index (np.ndarray): Query of each candidate, shape (K, ).
+        det_index (np.ndarray): Its detection, shape (K, ).
+        similarities (np.ndarray): Its similarity, float32, shape (K, ).
+        is_true (np.ndarray): Whether it is a true match, bool, (K, ).
+        num_ground_truth (np.ndarray): Gallery images holding each query's
+            person, shape (Q, ): the true matches there are to find.
+        gallery_sizes (np.ndarray): Images in each query's gallery, (Q, ).
+    """
+    query_index: np.ndarray
+    det_index: np.ndarray
+    similarities: np.ndarray
+    is_true: np.ndarray
+    num_ground_truth: np.ndarray
+    gallery_sizes: np.ndarray
+
+
+def label_candidates(query_embeddings: np.ndarray,
+                     detections: GalleryDetections,
+                     galleries: Sequence[np.ndarray],
+                     ground_truth: QueryGroundTruth,
+                     dense_scores: Optional[np.ndarray] = None,
+                     chunk_size: int = 32) -> LabelledCandidates:
+    """All candidates of every query, labelled as :func:`rank_queries`
+    labels them.
+
+    Args:
+        query_embeddings (np.ndarray): Unit embeddings, shape (Q, D).
+        detections (GalleryDetections): Thresholded gallery detections
+            (score-weighted embeddings for CWS).
+        galleries (Sequence[np.ndarray]): Gallery image indices of each
+            query (without duplicates).
+        ground_truth (QueryGroundTruth): Appearances of the query persons;
+            those outside a query's gallery are ignored.
+        dense_scores (np.ndarray, optional): ``query_embeddings @
+            detections.embeddings.T`` when already computed, shape (Q, M).
+        chunk_size (int): Queries scored together. Defaults to 32.
+
+    Returns:
+        LabelledCandidates: The K candidates, query after query.
+    """
+    ground_truth = _in_galleries(ground_truth, galleries,
+                                 detections.num_images)
+    parts = dict(
+        query_index=[np.zeros(0, np.int64)],
+        det_index=[np.zeros(0, np.int64)],
+        similarities=[np.zeros(0, np.float32)],
+        is_true=[np.zeros(0, bool)])
+    for chunk in _scored_chunks(query_embeddings, detections, galleries,
+                                ground_truth, dense_scores, None, 0,
+                                chunk_size):
+        rows, columns = chunk.candidates.rows, chunk.candidates.columns
+        is_tp = np.zeros(chunk.scores.shape, dtype=bool)
+        is_tp[chunk.tp_row, chunk.tp_col] = True
+        parts['query_index'].append(rows + chunk.begin)
+        parts['det_index'].append(chunk.candidates.det_index)
+        parts['similarities'].append(chunk.scores[rows, columns])
+        parts['is_true'].append(is_tp[rows, columns])
+    return LabelledCandidates(
+        **{
+            name: np.concatenate(arrays)
+            for name, arrays in parts.items()
+        },
+        num_ground_truth=np.bincount(
+            ground_truth.query_index, minlength=len(query_embeddings)),
+        gallery_sizes=np.array([len(g) for g in galleries], dtype=np.int64))

@@ -4,7 +4,8 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from mmps.evaluation.functional import (GalleryDetections, QueryGroundTruth,
-                                        average_precision, rank_queries)
+                                        average_precision, label_candidates,
+                                        rank_queries)
 from mmps.testing import near_tie_rows
 
 
@@ -171,6 +172,68 @@ def test_fast_path_matches_slow_reference(seed, dense, chunk):
             expected_ap[valid].mean(), abs=1e-6)
 
 
+def _slow_labels(query_embeddings, detections, galleries, gt):
+    """Per query, detection -> (similarity, label), one pair at a time: in
+    each image, the most similar detection matching the ground truth is
+    true."""
+    pairs = []
+    for q, gallery in enumerate(galleries):
+        labelled = {}
+        for image in gallery:
+            boxes = [
+                gt.boxes[r] for r in range(len(gt.query_index))
+                if gt.query_index[r] == q and gt.image_index[r] == image
+            ]
+            best, best_sim = None, -np.inf
+            for d in np.flatnonzero(detections.image_index == image):
+                sim = float(detections.embeddings[d] @ query_embeddings[q])
+                labelled[d] = [sim, False]
+                if not boxes:
+                    continue
+                box, det = boxes[0], detections.boxes[d]
+                w, h = box[2] - box[0], box[3] - box[1]
+                iw = max(0, min(det[2], box[2]) - max(det[0], box[0]))
+                ih = max(0, min(det[3], box[3]) - max(det[1], box[1]))
+                union = (det[2] - det[0]) * (det[3] - det[1]) + w * h - iw * ih
+                if iw * ih / union >= min(0.5, w * h / ((w + 10) * (h + 10))) \
+                        and sim > best_sim:
+                    best, best_sim = d, sim
+            if best is not None:
+                labelled[best][1] = True
+        pairs.append(labelled)
+    return pairs
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+@pytest.mark.parametrize('dense', [False, True])
+def test_label_candidates_match_slow_labels(seed, dense):
+    query_embeddings, detections, galleries, gt = _random_problem(seed)
+    expected = _slow_labels(query_embeddings, detections, galleries, gt)
+    scores = query_embeddings @ detections.embeddings.T if dense else None
+    found = label_candidates(
+        query_embeddings,
+        detections,
+        galleries,
+        gt,
+        dense_scores=scores,
+        chunk_size=7)
+    assert len(found.similarities) == sum(len(p) for p in expected)
+    assert found.is_true.sum() > 10
+    for q, d, sim, label in zip(found.query_index, found.det_index,
+                                found.similarities, found.is_true):
+        assert sim == pytest.approx(expected[q][d][0], abs=1e-5)
+        assert label == expected[q][d][1]
+    results = rank_queries(query_embeddings, detections, galleries, gt)
+    np.testing.assert_array_equal(found.num_ground_truth,
+                                  results.num_ground_truth)
+    np.testing.assert_array_equal(
+        np.bincount(
+            found.query_index[found.is_true], minlength=len(galleries)),
+        results.num_true_positives)
+    np.testing.assert_array_equal(found.gallery_sizes,
+                                  [len(g) for g in galleries])
+
+
 def _one_image_problem(det_boxes, sims, gt_boxes, extra_images=0):
     """One query; image 0 holds the person; sims set the ranking."""
     det_boxes = np.asarray(det_boxes, dtype=np.float64)
@@ -314,3 +377,22 @@ def test_no_ground_truth_and_empty_galleries():
     assert (results.top_detections[:3] == -1).all()
     assert (results.top_detections[3:, 0] >= 0).all()
     assert results.mean_ap() == 0.0 and results.top_k(1) == 0.0
+
+
+def test_label_candidates_one_true_match_per_appearance():
+    # two boxes on the person: only the more similar is true; a stranger
+    # more similar than both is false; image 1 does not show the person
+    sims = np.array([0.5, 0.9, 0.95, 0.7])
+    angles = np.arccos(sims)
+    embeddings = np.stack([np.cos(angles), np.sin(angles)],
+                          1).astype(np.float32)
+    detections = GalleryDetections(
+        np.array([GT, [12, 10, 62, 110], [100, 10, 150, 110], GT],
+                 dtype=np.float64), embeddings, np.array([0, 0, 0, 1]), 2)
+    gt = QueryGroundTruth(np.array([0]), np.array([0]), np.array([GT], float))
+    found = label_candidates(
+        np.array([[1.0, 0.0]], np.float32), detections, [np.arange(2)], gt)
+    np.testing.assert_array_equal(found.det_index, [0, 1, 2, 3])
+    np.testing.assert_allclose(found.similarities, sims, atol=1e-6)
+    np.testing.assert_array_equal(found.is_true, [False, True, False, False])
+    np.testing.assert_array_equal(found.num_ground_truth, [1])
