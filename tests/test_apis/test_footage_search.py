@@ -2,7 +2,8 @@
 """Search in footage end to end: videos in, appearances out.
 
 Two cameras film identities 0-2 (see ``_footage.py``); identity 0 walks
-through camera 1 twice and camera 2 once, identity 3 never appears. The
+through camera 1 twice and camera 2 once, identity 3 never appears; the
+threshold is calibrated on labelled stills for precision 1. The
 network is replaced by an oracle (``_footage.oracle_predict``); what is
 tested is everything around it.
 """
@@ -16,6 +17,8 @@ import pytest
 import torch
 
 from mmps.apis import GalleryIndex, PersonSearcher, camera_timelines
+from mmps.evaluation.functional import (choose_threshold,
+                                        precision_recall_curve)
 from ._footage import (FPS, footage_config, merge_scripts, oracle_predict,
                        person_box, render, walk, write_footage)
 
@@ -49,6 +52,43 @@ def query_box():
     return person_box(140).tolist()
 
 
+@pytest.fixture(scope='module')
+def threshold(footage):
+    """min_similarity for precision 1, calibrated on labelled stills.
+
+    The stills (other images than the footage: two identities each, every
+    pair of the six, another background) and their queries are labelled;
+    mmps' calibration picks the threshold (as
+    ``tools/analysis_tools/calibrate_threshold.py`` does on a split).
+    """
+    root, searcher, _, _, _ = footage
+    stills, truth = [], []
+    for first in range(6):
+        for second in range(first + 1, 6):
+            path = str(root / 'labelled' / f'{first}_{second}.png')
+            shutil.os.makedirs(osp.dirname(path), exist_ok=True)
+            cv2.imwrite(
+                path,
+                render([(first, 30), (second, 200)],
+                       background=(120, 110, 140)))
+            stills.append(path)
+            truth.append((first, second))
+    index = searcher.build_index(stills, progress=False)
+    left = (index.bboxes[:, 0] + index.bboxes[:, 2]) / 2 < 160
+    identity = np.array(truth)[index.image_index, (~left).astype(int)]
+    queries = searcher.embed_queries(
+        [render([(i, 140)], background=(60, 60, 60)) for i in range(6)],
+        np.tile(query_box(), (6, 1)))
+    similarities = queries @ index.embeddings.T
+    labels = identity[None] == np.arange(6)[:, None]
+    curve = precision_recall_curve(similarities.ravel(), labels.ravel(),
+                                   int(labels.sum()))
+    chosen = choose_threshold(curve, min_precision=1.0)
+    # strangers stay below it, the same person above
+    assert similarities[~labels].max() < chosen <= similarities[labels].min()
+    return chosen
+
+
 def test_an_index_of_videos_knows_where_and_when(footage):
     root, searcher, cam1, cam2, _ = footage
     index = searcher.build_index(str(root), fps=5, progress=False)
@@ -70,11 +110,10 @@ def test_an_index_of_videos_knows_where_and_when(footage):
     assert counts.tolist() == expected
 
 
-def test_appearances_are_found_with_their_times(footage):
+def test_appearances_are_found_with_their_times(footage, threshold):
     root, searcher, cam1, cam2, queries = footage
     index = searcher.build_index([cam1, cam2], fps=5, progress=False)
     step = 2 / FPS
-    threshold = 0.99
     appearances = searcher.search_appearances(
         queries[0], query_box(), index, min_similarity=threshold)
     found = sorted((a.camera, a.start, a.end) for a in appearances)
@@ -106,9 +145,8 @@ def test_appearances_are_found_with_their_times(footage):
                                        [query_box(), query_box()],
                                        index,
                                        min_similarity=threshold)
-    assert [[(a.best_key, a.start, a.end) for a in query]
-            for query in both] == [[(a.best_key, a.start, a.end)
-                                    for a in appearances], []]
+    assert [[(a.best_key, a.start, a.end) for a in query] for query in both
+            ] == [[(a.best_key, a.start, a.end) for a in appearances], []]
 
 
 def test_a_larger_gap_joins_the_two_visits(footage):
