@@ -13,6 +13,8 @@ import os.path as osp
 from mmengine.logging import print_log
 
 from mmps.apis import GalleryIndex, PersonSearcher
+from mmps.apis.command_line import (add_match_arguments, add_query_arguments,
+                                    add_runtime_arguments)
 from mmps.utils.warning_filters import ignore_pkg_resources_warning
 from mmps.visualization import PersonSearchVisualizer
 
@@ -22,14 +24,7 @@ ignore_pkg_resources_warning()
 def parse_args():
     """Command line options."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('query', help='the query image')
-    parser.add_argument(
-        '--box',
-        type=float,
-        nargs=4,
-        required=True,
-        metavar=('X1', 'Y1', 'X2', 'Y2'),
-        help='the query person\'s box in the query image, in pixels')
+    add_query_arguments(parser)
     parser.add_argument('gallery', help='folder of gallery images')
     parser.add_argument('config', help='the model config')
     parser.add_argument('checkpoint', help='the model checkpoint')
@@ -41,20 +36,8 @@ def parse_args():
         'gallery folder not in it are added; an index that lists images '
         'outside the gallery folder is refused), written otherwise')
     parser.add_argument('--top-k', type=int, default=10)
-    parser.add_argument(
-        '--score-thr',
-        type=float,
-        default=0.5,
-        help='minimum detection score of a match')
-    parser.add_argument(
-        '--min-similarity',
-        type=float,
-        help='minimum similarity of a match (times its score with CWS): a '
-        'query whose person is absent gets no match rather than strangers; '
-        'choose it with tools/analysis_tools/calibrate_threshold.py')
-    parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N')
-    parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument('--num-workers', type=int, default=2)
+    add_match_arguments(parser)
+    add_runtime_arguments(parser)
     parser.add_argument(
         '--panel-height',
         type=int,

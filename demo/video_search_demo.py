@@ -18,7 +18,6 @@ appearances, printed best first with a timeline per camera, and the best
 frame of each is drawn beside the query.
 """
 import argparse
-import json
 import os.path as osp
 from typing import List
 
@@ -26,6 +25,9 @@ from mmengine.logging import print_log
 
 from mmps.apis import (Appearance, GalleryIndex, PersonSearcher,
                        camera_timelines, split_frame_key)
+from mmps.apis.command_line import (add_footage_arguments, add_match_arguments,
+                                    add_query_arguments, add_runtime_arguments,
+                                    camera_from, read_camera_mapping)
 from mmps.apis.frame_sources import list_frame_sources, read_frame
 from mmps.utils.warning_filters import ignore_pkg_resources_warning
 from mmps.visualization import PersonSearchVisualizer
@@ -36,33 +38,13 @@ ignore_pkg_resources_warning()
 def parse_args():
     """Command line options."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('query', help='the query image')
-    parser.add_argument(
-        '--box',
-        type=float,
-        nargs=4,
-        required=True,
-        metavar=('X1', 'Y1', 'X2', 'Y2'),
-        help='the query person\'s box in the query image, in pixels')
+    add_query_arguments(parser)
     parser.add_argument(
         'footage', nargs='+', help='videos, images and folders of them')
     parser.add_argument('config', help='the model config')
     parser.add_argument('checkpoint', help='the model checkpoint')
-    parser.add_argument(
-        '--min-similarity',
-        type=float,
-        required=True,
-        help='what a match must reach (similarity, times the detection '
-        'score with CWS); a person who is not in the footage gets no '
-        'appearance rather than strangers')
-    sampling = parser.add_mutually_exclusive_group()
-    sampling.add_argument(
-        '--fps', type=float, help='video frames indexed per second')
-    sampling.add_argument(
-        '--stride', type=int, help='index every n-th video frame instead')
-    parser.add_argument(
-        '--cameras',
-        help='JSON file mapping files, folders or glob patterns to cameras')
+    add_match_arguments(parser, min_similarity_required=True)
+    add_footage_arguments(parser)
     parser.add_argument(
         '--max-gap',
         type=float,
@@ -79,14 +61,7 @@ def parse_args():
         type=int,
         default=8,
         help='appearances drawn (the best ones)')
-    parser.add_argument(
-        '--score-thr',
-        type=float,
-        default=0.5,
-        help='minimum detection score of a match')
-    parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:N')
-    parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument('--num-workers', type=int, default=2)
+    add_runtime_arguments(parser)
     parser.add_argument('--panel-height', type=int, default=256)
     return parser.parse_args()
 
@@ -131,10 +106,7 @@ def best_frame(appearance: Appearance):
 def main():
     """Index (or load and extend), search, group, print and draw."""
     args = parse_args()
-    cameras = None
-    if args.cameras:
-        with open(args.cameras, encoding='utf-8') as file:
-            cameras = json.load(file)
+    cameras = read_camera_mapping(args.cameras)
     given = set(list_frame_sources(args.footage))
     index = None
     if args.index and osp.isfile(osp.join(args.index, 'index.json')):
@@ -151,7 +123,8 @@ def main():
         index=index,
         fps=args.fps,
         stride=args.stride,
-        cameras=cameras)
+        cameras=cameras,
+        camera_from=camera_from(args))
     if args.index and (index is None or grown.num_images > index.num_images):
         grown.save(args.index)
         print_log(f'wrote {grown} to {args.index}', logger='current')

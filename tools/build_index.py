@@ -13,7 +13,6 @@ rank order into OUT, which equals the index one process builds. An
 existing index at OUT is extended: what it holds is not read again.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shutil
@@ -25,6 +24,9 @@ from mmengine.dist import get_dist_info, init_dist
 from mmengine.logging import MMLogger, print_log
 
 from mmps.apis import GalleryIndex, PersonSearcher
+from mmps.apis.command_line import (add_footage_arguments,
+                                    add_runtime_arguments, camera_from,
+                                    read_camera_mapping)
 from mmps.utils import fall_back_to_gloo
 from mmps.utils.warning_filters import ignore_pkg_resources_warning
 
@@ -43,27 +45,8 @@ def parse_args():
         required=True,
         help='the index folder (extended if it '
         'exists)')
-    sampling = parser.add_mutually_exclusive_group()
-    sampling.add_argument(
-        '--fps', type=float, help='video frames to index per second')
-    sampling.add_argument(
-        '--stride', type=int, help='index every n-th video frame instead')
-    parser.add_argument(
-        '--cameras',
-        help='a JSON file mapping files, folders or glob patterns to camera '
-        'names, e.g. {"footage/gate/": "gate", "*_lobby.mp4": "lobby"}')
-    parser.add_argument(
-        '--camera-from',
-        choices=['folder', 'filename', 'none'],
-        default='folder',
-        help='the camera of a file the mapping does not name')
-    parser.add_argument(
-        '--device',
-        default=None,
-        help='default: cuda:'
-        'LOCAL_RANK if there is a GPU, else cpu')
-    parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument('--num-workers', type=int, default=2)
+    add_footage_arguments(parser)
+    add_runtime_arguments(parser, device=None)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch'],
@@ -77,27 +60,10 @@ def parse_args():
     return parser.parse_args()
 
 
-def read_cameras(path):
-    """The camera mapping of a JSON file, checked."""
-    if path is None:
-        return None
-    with open(path, encoding='utf-8') as file:
-        try:
-            cameras = json.load(file)
-        except json.JSONDecodeError as error:
-            raise SystemExit(f'{path} is not JSON: {error}') from None
-    if not isinstance(cameras, dict) or not all(
-            isinstance(k, str) and isinstance(v, str)
-            for k, v in cameras.items()):
-        raise SystemExit(f'{path} must hold one JSON object mapping '
-                         'paths or patterns to camera names (strings)')
-    return cameras
-
-
 def main():
     """Index this process's share; rank 0 merges the shares."""
     args = parse_args()
-    cameras = read_cameras(args.cameras)
+    cameras = read_camera_mapping(args.cameras)
     distributed = args.launcher != 'none'
     if distributed:
         # the runner's road: gloo and no CUDA device call without a GPU
@@ -134,7 +100,7 @@ def main():
         fps=args.fps,
         stride=args.stride,
         cameras=cameras,
-        camera_from=None if args.camera_from == 'none' else args.camera_from,
+        camera_from=camera_from(args),
         shard=(rank, world_size) if distributed else None,
         new_only=True)
     parts_dir = f'{osp.normpath(args.out)}.parts'

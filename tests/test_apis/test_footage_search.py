@@ -17,8 +17,7 @@ import pytest
 import torch
 
 from mmps.apis import GalleryIndex, PersonSearcher, camera_timelines
-from mmps.evaluation.functional import (choose_threshold,
-                                        precision_recall_curve)
+from mmps.evaluation.functional import choose_threshold, precision_recall_curve
 from ._footage import (FPS, footage_config, merge_scripts, oracle_predict,
                        person_box, render, walk, write_footage)
 

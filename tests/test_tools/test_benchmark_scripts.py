@@ -43,9 +43,9 @@ def test_benchmark_search_index_prints_its_table(tmp_path):
 def test_benchmark_metric_runs_on_fewer_images_than_its_galleries():
     # gallery sizes need as many images: 300 images allow 50 and 100
     out = run_script(
-        osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_metric.py'),
-        '--images', '300', '--detections', '2000', '--queries', '20',
-        '--reference-sample', '5')
+        osp.join(REPO, 'tools', 'analysis_tools',
+                 'benchmark_metric.py'), '--images', '300', '--detections',
+        '2000', '--queries', '20', '--reference-sample', '5')
     settings = re.findall(r'^ +(\w+) +\d+\.\d+ +\d+\.\d+ +\d+\.\dx +(\w+)$',
                           out, re.M)
     assert settings == [('g50', 'same'), ('g100', 'same'), ('full', 'same')]
