@@ -12,9 +12,10 @@ import os.path as osp
 
 from mmengine.logging import print_log
 
-from mmps.apis import GalleryIndex, PersonSearcher
+from mmps.apis import GalleryIndex
 from mmps.apis.command_line import (add_match_arguments, add_query_arguments,
-                                    add_runtime_arguments)
+                                    add_runtime_arguments, save_if_grown,
+                                    searcher_from_args)
 from mmps.utils.warning_filters import ignore_pkg_resources_warning
 from mmps.visualization import PersonSearchVisualizer
 
@@ -75,16 +76,9 @@ def main():
     index = None
     if args.index and osp.isfile(osp.join(args.index, 'index.json')):
         index = load_index(args.index, args.gallery)
-    searcher = PersonSearcher(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers)
+    searcher = searcher_from_args(args)
     grown = searcher.build_index(args.gallery, index=index)
-    if args.index and (index is None or grown.num_images > index.num_images):
-        grown.save(args.index)
-        print_log(f'wrote {grown} to {args.index}', logger='current')
+    save_if_grown(index, grown, args.index)
 
     matches = searcher.search(
         args.query,

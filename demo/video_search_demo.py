@@ -23,11 +23,12 @@ from typing import List
 
 from mmengine.logging import print_log
 
-from mmps.apis import (Appearance, GalleryIndex, PersonSearcher,
-                       camera_timelines, split_frame_key)
+from mmps.apis import (Appearance, GalleryIndex, camera_timelines,
+                       split_frame_key)
 from mmps.apis.command_line import (add_footage_arguments, add_match_arguments,
                                     add_query_arguments, add_runtime_arguments,
-                                    camera_from, read_camera_mapping)
+                                    camera_from, read_camera_mapping,
+                                    save_if_grown, searcher_from_args)
 from mmps.apis.frame_sources import list_frame_sources, read_frame
 from mmps.utils.warning_filters import ignore_pkg_resources_warning
 from mmps.visualization import PersonSearchVisualizer
@@ -112,12 +113,7 @@ def main():
     if args.index and osp.isfile(osp.join(args.index, 'index.json')):
         index = GalleryIndex.load(args.index)
         print_log(f'loaded {index} from {args.index}', logger='current')
-    searcher = PersonSearcher(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers)
+    searcher = searcher_from_args(args)
     grown = searcher.build_index(
         args.footage,
         index=index,
@@ -125,9 +121,7 @@ def main():
         stride=args.stride,
         cameras=cameras,
         camera_from=camera_from(args))
-    if args.index and (index is None or grown.num_images > index.num_images):
-        grown.save(args.index)
-        print_log(f'wrote {grown} to {args.index}', logger='current')
+    save_if_grown(index, grown, args.index)
 
     appearances = searcher.search_appearances(
         args.query,

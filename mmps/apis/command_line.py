@@ -91,3 +91,24 @@ def read_camera_mapping(path: Optional[str]) -> Optional[Dict[str, str]]:
 def camera_from(args: argparse.Namespace) -> Optional[str]:
     """The ``camera_from`` of :meth:`PersonSearcher.build_index`."""
     return None if args.camera_from == 'none' else args.camera_from
+
+
+def searcher_from_args(args: argparse.Namespace):
+    """The :class:`PersonSearcher` of ``config``, ``checkpoint`` and the
+    runtime options (:func:`add_runtime_arguments`)."""
+    from .person_searcher import PersonSearcher
+    return PersonSearcher(
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers)
+
+
+def save_if_grown(old, grown, folder: Optional[str]) -> None:
+    """Write ``grown`` to ``folder`` unless it holds no more than ``old``
+    (the index loaded from there, or None)."""
+    from mmengine.logging import print_log
+    if folder and (old is None or grown.num_images > old.num_images):
+        grown.save(folder)
+        print_log(f'wrote {grown} to {folder}', logger='current')

@@ -14,7 +14,7 @@ import mmcv
 import pytest
 import torch
 
-import mmps.apis
+import mmps.apis.person_searcher
 from mmps.apis import GalleryIndex, PersonSearcher
 from ..test_apis._footage import (footage_config, merge_scripts,
                                   oracle_predict, person_box, render, walk,
@@ -31,7 +31,8 @@ class OracleSearcher(PersonSearcher):
 
 
 def run_demo(monkeypatch, *args):
-    monkeypatch.setattr(mmps.apis, 'PersonSearcher', OracleSearcher)
+    monkeypatch.setattr(mmps.apis.person_searcher, 'PersonSearcher',
+                        OracleSearcher)
     monkeypatch.setattr(sys, 'argv', ['video_search_demo.py', *args])
     runpy.run_path(
         osp.join(REPO, 'demo', 'video_search_demo.py'), run_name='__main__')
