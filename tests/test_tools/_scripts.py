@@ -54,3 +54,18 @@ def run_torchrun_script(script: str,
         text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr
+
+
+def prediction_of_truth(truth: dict, embeddings) -> dict:
+    """A predictions record (``docs/predictions_format.md``) detecting the
+    ground-truth boxes of ``truth`` (a record of ``dataset_ground_truth``)
+    with score 1 and the given embeddings, (n, D)."""
+    import numpy as np
+    return dict(
+        img_path=osp.basename(truth['img_path']),
+        is_query=truth['is_query'],
+        query_index=truth['query_index'],
+        cam_id=-1,
+        bboxes=truth['gt_bboxes'],
+        scores=np.ones(len(embeddings), np.float32),
+        embeddings=np.asarray(embeddings, np.float32))

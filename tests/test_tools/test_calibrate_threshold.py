@@ -7,7 +7,6 @@ unlabeled persons are strangers whose similarity to query 0 is set.
 """
 import json
 import os
-import os.path as osp
 import subprocess
 import sys
 
@@ -24,7 +23,7 @@ from mmps.evaluation.offline import dataset_ground_truth, merge_predictions
 from mmps.registry import DATASETS, METRICS
 from mmps.testing import get_tiny_synthetic_config
 from mmps.utils import register_all_modules
-from ._scripts import REPO
+from ._scripts import REPO, prediction_of_truth
 
 TOOL = 'tools/analysis_tools/calibrate_threshold.py'
 
@@ -65,15 +64,9 @@ def oracle_predictions(ground_truth, stranger_similarity):
                                   np.sqrt(1 - stranger_similarity**2) *
                                   eye[next(unlabeled)])
         predictions.append(
-            dict(
-                img_path=osp.basename(truth['img_path']),
-                is_query=truth['is_query'],
-                query_index=truth['query_index'],
-                cam_id=-1,
-                bboxes=truth['gt_bboxes'],
-                scores=np.ones(len(embeddings), np.float32),
-                embeddings=np.array(embeddings,
-                                    np.float32).reshape(-1, len(eye))))
+            prediction_of_truth(
+                truth,
+                np.array(embeddings, np.float32).reshape(-1, len(eye))))
     return predictions
 
 

@@ -20,7 +20,7 @@ from mmps.evaluation.offline import dataset_ground_truth, merge_predictions
 from mmps.registry import DATASETS
 from mmps.testing import get_tiny_synthetic_config
 from mmps.utils import register_all_modules
-from ._scripts import REPO
+from ._scripts import REPO, prediction_of_truth
 
 
 class RunsCode:
@@ -48,15 +48,7 @@ def oracle(tmp_path_factory):
     for truth in ground_truth:
         columns = [ids.index(int(i)) for i in truth['gt_person_ids']]
         embeddings = np.eye(len(ids), dtype=np.float32)[columns]
-        predictions.append(
-            dict(
-                img_path=osp.basename(truth['img_path']),
-                is_query=truth['is_query'],
-                query_index=truth['query_index'],
-                cam_id=-1,
-                bboxes=truth['gt_bboxes'],
-                scores=np.ones(len(columns), np.float32),
-                embeddings=embeddings))
+        predictions.append(prediction_of_truth(truth, embeddings))
     return config, ground_truth, predictions
 
 

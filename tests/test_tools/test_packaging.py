@@ -32,8 +32,7 @@ def test_wheel_holds_the_mim_files(tmp_path):
     (wheel, ) = glob.glob(str(tmp_path / 'mmps-*.whl'))
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ('mmps/.mim/tools/train.py', 'mmps/.mim/tools/test.py',
-                     'mmps/.mim/tools/dist_train.sh',
-                     'mmps/.mim/configs/oim/'
+                     'mmps/.mim/tools/dist_train.sh', 'mmps/.mim/configs/oim/'
                      'oim_r18-w32-c4_1xb4-16e_synthetic.py',
                      'mmps/.mim/configs/_base_/models/oim_r50-caffe-c4.py',
                      'mmps/.mim/model-index.yml', 'mmps/registry.py'):
