@@ -5,11 +5,9 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from mmps.structures import NORM_TOLERANCE
 from .index_storage import META_FILE, read_index, write_index
 from .search_backends import ExactBackend, SearchBackend, build_backend
-
-#: Largest accepted deviation of an embedding's norm from 1.
-NORM_TOLERANCE = 1e-3
 
 
 def _check_finite(name: str, values: np.ndarray, first_row: int) -> None:

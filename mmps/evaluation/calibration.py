@@ -7,9 +7,10 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from .functional import LabelledCandidates, label_candidates
-from .metrics.person_search_metric import (PersonSearchMetric, check_records,
-                                           split_records, threshold_detections)
+from .metrics.person_search_metric import PersonSearchMetric
 from .metrics.search_protocols import SearchSetting, build_settings
+from .metrics.search_records import (check_records, split_records,
+                                     threshold_detections)
 
 
 def search_candidates(
@@ -46,7 +47,7 @@ def search_candidates(
     check_records(gallery, queries)
     detections, _ = threshold_detections(gallery, score_thr, cws)
     settings = build_settings(metric.protocol, gallery, queries,
-                              metric._protocol_root(), metric.gallery_sizes,
+                              metric.protocol_root(), metric.gallery_sizes,
                               metric.cross_camera)
     names = [s.name for s in settings]
     if setting is None:

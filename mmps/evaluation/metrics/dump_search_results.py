@@ -6,7 +6,7 @@ from mmengine.logging import print_log
 
 from mmps.registry import METRICS
 from ..predictions_io import save_predictions
-from .person_search_metric import GROUND_TRUTH_KEYS, make_record
+from .search_records import GROUND_TRUTH_KEYS, make_record
 
 
 @METRICS.register_module()
