@@ -18,9 +18,11 @@ appearances, printed best first with a timeline per camera, and the best
 frame of each is drawn beside the query.
 """
 import argparse
+import os
 import os.path as osp
 from typing import List
 
+import numpy as np
 from mmengine.logging import print_log
 
 from mmps.apis import (Appearance, GalleryIndex, camera_timelines,
@@ -62,6 +64,16 @@ def parse_args():
         type=int,
         default=8,
         help='appearances drawn (the best ones)')
+    parser.add_argument(
+        '--contact-sheets',
+        metavar='DIR',
+        help='also draw, per drawn appearance, its matched frames spread '
+        'over its time (DIR/appearance_01.jpg, ...)')
+    parser.add_argument(
+        '--sheet-frames',
+        type=int,
+        default=6,
+        help='frames on a contact sheet')
     add_runtime_arguments(parser)
     parser.add_argument('--panel-height', type=int, default=256)
     return parser.parse_args()
@@ -98,10 +110,52 @@ def print_appearances(appearances: List[Appearance]) -> None:
               f'({timeline.total_seconds:.1f} s){stills}: {spans}')
 
 
-def best_frame(appearance: Appearance):
-    """The image of an appearance's best match: a path, or RGB pixels."""
-    source, frame = split_frame_key(appearance.best_key)
+def frame_image(key: str):
+    """The image of a frame key: a still's path, or a frame's RGB pixels."""
+    source, frame = split_frame_key(key)
     return source if frame < 0 else read_frame(source, frame)[..., ::-1]
+
+
+def sheet_matches(appearance: Appearance, count: int) -> List[int]:
+    """Up to ``count`` matches of an appearance, spread over its time: the
+    most similar match of each chosen frame, frames evenly spaced."""
+    keys = appearance.match_keys
+    frames = list(dict.fromkeys(keys))
+    chosen = [
+        frames[round(i)]
+        for i in np.linspace(0,
+                             len(frames) - 1, min(count, len(frames)))
+    ]
+    return [
+        max((i for i, key in enumerate(keys) if key == frame),
+            key=lambda i: appearance.match_similarities[i])
+        for frame in dict.fromkeys(chosen)
+    ]
+
+
+def draw_contact_sheets(query: str, box, appearances: List[Appearance],
+                        folder: str, count: int,
+                        visualizer: PersonSearchVisualizer) -> None:
+    """One picture per appearance: the query, then its spread frames."""
+    os.makedirs(folder, exist_ok=True)
+    for rank, appearance in enumerate(appearances, 1):
+        picked = sheet_matches(appearance, count)
+        times = [split_frame_key(appearance.match_keys[i])[1] for i in picked]
+        fps_known = not np.isnan(appearance.start)
+        visualizer.add_search(
+            f'appearance_{rank:02d}',
+            query,
+            box, [frame_image(appearance.match_keys[i]) for i in picked],
+            appearance.match_boxes[picked],
+            appearance.match_similarities[picked],
+            labels=[
+                f'{appearance.camera or ""} frame {frame} '
+                f'{appearance.match_similarities[i]:.3f}'
+                if fps_known else f'{appearance.match_similarities[i]:.3f}'
+                for i, frame in zip(picked, times)
+            ],
+            out_file=osp.join(folder, f'appearance_{rank:02d}.jpg'))
+    print(f'drew {len(appearances)} contact sheets in {folder}')
 
 
 def main():
@@ -139,14 +193,17 @@ def main():
     visualizer.add_search(
         'appearances',
         args.query,
-        args.box, [best_frame(a) for a in drawn], [a.best_box for a in drawn],
-        [a.best_similarity for a in drawn],
+        args.box, [frame_image(a.best_key) for a in drawn],
+        [a.best_box for a in drawn], [a.best_similarity for a in drawn],
         labels=[
             f'#{rank} {a.camera or ""} {clock(a.best_timestamp)} '
             f'{a.best_similarity:.3f}' for rank, a in enumerate(drawn, 1)
         ],
         out_file=args.out)
     print(f'drew the best frame of {len(drawn)} appearances in {args.out}')
+    if args.contact_sheets:
+        draw_contact_sheets(args.query, args.box, drawn, args.contact_sheets,
+                            args.sheet_frames, visualizer)
 
 
 if __name__ == '__main__':

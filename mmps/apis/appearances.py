@@ -24,6 +24,10 @@ class Appearance(NamedTuple):
         best_box (np.ndarray): That match's box ``x1, y1, x2, y2``, (4, ).
         best_similarity (float): That match's similarity.
         best_index (int): That match's position in the input arrays.
+        match_keys (list[str]): The frame keys of all its K matches, by
+            time (then input order); a frame appears once per match.
+        match_boxes (np.ndarray): Their boxes, (K, 4).
+        match_similarities (np.ndarray): Their similarities, (K, ).
     """
     camera: Optional[str]
     source: str
@@ -35,6 +39,9 @@ class Appearance(NamedTuple):
     best_box: np.ndarray
     best_similarity: float
     best_index: int
+    match_keys: List[str]
+    match_boxes: np.ndarray
+    match_similarities: np.ndarray
 
 
 class Interval(NamedTuple):
@@ -189,6 +196,7 @@ def group_appearances(
     ends = timestamps[order[run_ends]]
     num_frames = np.add.reduceat(new_frame.astype(np.int64), run_starts)
 
+    members = np.split(order, run_starts[1:])
     # the runs are in source order; the stable sort keeps it for ties
     ranking = np.lexsort((starts, -best_sims))
     camera_of_run = camera_codes[order[run_starts]]
@@ -203,7 +211,11 @@ def group_appearances(
             best_timestamp=float(timestamps[best[run]]),
             best_box=boxes[best[run]].copy(),
             best_similarity=float(similarities[best[run]]),
-            best_index=int(best[run])) for run in ranking
+            best_index=int(best[run]),
+            match_keys=[str(k) for k in keys[members[run]]],
+            match_boxes=boxes[members[run]].copy(),
+            match_similarities=similarities[members[run]].copy())
+        for run in ranking
     ]
 
 

@@ -161,7 +161,7 @@ def slow_appearances(rows, max_gap):
                 for i in group
             ]
             found.append((source, min(times), max(times), len(frames), best,
-                          rows[best][4]))
+                          rows[best][4], group))
     return sorted(
         found,
         key=lambda a: (-a[5], math.isnan(a[1]), 0
@@ -196,8 +196,24 @@ def test_grouping_matches_a_slow_loop(seed):
     found = group_appearances(**matches(rows), sampling_step=step)
     expected = slow_appearances(rows, 2 * step)
     assert len(found) == len(expected)
-    for appearance, (source, start, end, num_frames, best,
-                     sim) in zip(found, expected):
+    keys = matches(rows)['keys']
+    for appearance, (source, start, end, num_frames, best, sim,
+                     group) in zip(found, expected):
+        # its matches, each once, in time order
+        assert sorted(appearance.match_keys) == sorted(keys[i] for i in group)
+        assert appearance.match_keys == sorted(
+            appearance.match_keys,
+            key=lambda k: int(k.rsplit('=', 1)[1]) if '#' in k else 0)
+        assert sorted(appearance.match_similarities) == sorted(
+            rows[i][4] for i in group)
+        # box i is [i, i, i + 1, i + 1]: each box, key and similarity are
+        # of one match
+        members = appearance.match_boxes[:, 0].astype(int)
+        assert sorted(members) == sorted(group)
+        assert appearance.match_keys == [keys[i] for i in members]
+        assert appearance.match_similarities.tolist() == [
+            rows[i][4] for i in members
+        ]
         assert appearance.source == source
         np.testing.assert_allclose([appearance.start, appearance.end],
                                    [start, end])

@@ -68,7 +68,8 @@ def test_demo_prints_and_draws_the_appearances(footage, monkeypatch, capsys):
         str(root / 'index')
     ]
     run_demo(monkeypatch, query, '--box', *box, str(root / 'cam1'),
-             str(root / 'cam2'), config, checkpoint, *common)
+             str(root / 'cam2'), config, checkpoint, *common,
+             '--contact-sheets', str(root / 'sheets'), '--sheet-frames', '4')
     out = capsys.readouterr().out
     assert '3 appearances' in out
     rows = [
@@ -83,6 +84,11 @@ def test_demo_prints_and_draws_the_appearances(footage, monkeypatch, capsys):
     # query crop 40 x 120 -> 20 x 60; three 320 x 240 frames -> 80 x 60
     assert drawn.shape == (60, 20 + 3 * (8 + 80), 3)
     assert GalleryIndex.load(str(root / 'index')).num_images == 45
+    # a contact sheet per appearance: the query and 4 of its 7-8 frames
+    for rank in (1, 2, 3):
+        sheet = mmcv.imread(
+            str(root / 'sheets' / f'appearance_{rank:02d}.jpg'))
+        assert sheet.shape == (60, 20 + 4 * (8 + 80), 3)
 
     # the same index again: nothing is read, the answer is the same; a
     # person who is not there gets no appearance
