@@ -31,6 +31,8 @@ TEST_FILE = 'annotation/test/train_test/TestG{}.mat'
 GALLERY_SIZES = (50, 100, 500, 1000, 2000, 4000)
 #: Version of :class:`SearchProtocol`'s arrays in the parse cache.
 PROTOCOL_LAYOUT_VERSION = 1
+#: Version of :class:`ImageBoxes`' arrays in the parse cache.
+IMAGES_LAYOUT_VERSION = 1
 #: Evaluation subsets papers report: name -> (file, key). Each file is laid
 #: out like a TestG file (Query and Gallery per entry), for some queries.
 SUBSETS = dict(
@@ -53,6 +55,47 @@ class ImageBoxes:
     names: List[str]
     boxes: List[np.ndarray]
     raw_boxes: List[np.ndarray]
+
+    #: dtype kind and shape of each array of :meth:`arrays` (sizes by
+    #: name: I images, B boxes).
+    LAYOUT = dict(
+        names=('U', ('I', )),
+        box_counts=('i', ('I', )),
+        boxes=('f', ('B', 4)),
+        raw_boxes=('f', ('B', 4)))
+
+    def arrays(self) -> Dict[str, np.ndarray]:
+        """Flat arrays for :mod:`mmps.datasets.parse_cache`: the names,
+        the number of boxes of each image and the boxes of all images."""
+        return dict(
+            names=_strings(self.names),
+            box_counts=np.array([len(b) for b in self.boxes], dtype=np.int64),
+            boxes=np.concatenate(self.boxes + [np.zeros((0, 4))]),
+            raw_boxes=np.concatenate(self.raw_boxes + [np.zeros((0, 4))]))
+
+    @classmethod
+    def from_arrays(cls, arrays: Dict[str, np.ndarray],
+                    where: str) -> 'ImageBoxes':
+        """Build from :meth:`arrays`, checking the layout.
+
+        Args:
+            arrays (dict[str, np.ndarray]): The arrays by name.
+            where (str): Their origin, for errors.
+
+        Returns:
+            :obj:`ImageBoxes`: The images and their boxes.
+
+        Raises:
+            ValueError: If an array is missing, of another kind or shape,
+                or the box counts do not fit the boxes.
+        """
+        _check_layout(cls.LAYOUT, arrays, where)
+        counts = arrays['box_counts']
+        if counts.sum() != len(arrays['boxes']) or (counts < 0).any():
+            raise ValueError(f'{where}: the box counts do not fit the boxes')
+        starts = np.cumsum(counts)[:-1]
+        return cls(arrays['names'].tolist(), np.split(arrays['boxes'], starts),
+                   np.split(arrays['raw_boxes'], starts))
 
 
 @dataclass
@@ -125,24 +168,44 @@ class SearchProtocol:
             ValueError: If an array is missing, of another kind or shape,
                 or the gallery does not fit the queries and images.
         """
-        sizes = {}
-        for name, (kind, shape) in cls.LAYOUT.items():
-            array = arrays.get(name)
-            if array is None or array.dtype.kind != kind or \
-                    array.ndim != len(shape):
-                raise ValueError(f'{where}: {name} must be a {len(shape)}-d '
-                                 f'array of kind {kind!r}')
-            for size, dim in zip(array.shape, shape):
-                if sizes.setdefault(dim, size) != size:
-                    raise ValueError(f'{where}: {name} has shape '
-                                     f'{array.shape}, expected {shape} '
-                                     f'with {dim} = {sizes[dim]}')
+        sizes = _check_layout(cls.LAYOUT, arrays, where)
         images = arrays['gallery_images']
         if arrays['gallery_counts'].sum() != len(images) or len(images) and (
                 images.min() < 0 or images.max() >= sizes['I']):
             raise ValueError(f'{where}: the gallery entries do not fit the '
                              f'gallery counts and image names')
         return cls(**{name: arrays[name] for name in cls.LAYOUT})
+
+
+def _check_layout(layout: Dict[str, tuple], arrays: Dict[str, np.ndarray],
+                  where: str) -> Dict[str, int]:
+    """Check arrays against a layout of dtype kinds and named shapes.
+
+    Args:
+        layout (dict[str, tuple]): Per array, its dtype kind and its shape
+            with named sizes, e.g. ``('f', ('B', 4))``.
+        arrays (dict[str, np.ndarray]): The arrays by name.
+        where (str): Their origin, for errors.
+
+    Returns:
+        dict[str, int]: The value of each named size.
+
+    Raises:
+        ValueError: If an array is missing, of another kind or shape.
+    """
+    sizes = {}
+    for name, (kind, shape) in layout.items():
+        array = arrays.get(name)
+        if array is None or array.dtype.kind != kind or \
+                array.ndim != len(shape):
+            raise ValueError(f'{where}: {name} must be a {len(shape)}-d '
+                             f'array of kind {kind!r}')
+        for size, dim in zip(array.shape, shape):
+            if sizes.setdefault(dim, size) != size:
+                raise ValueError(f'{where}: {name} has shape {array.shape}, '
+                                 f'expected {shape} with {dim} = '
+                                 f'{sizes[dim]}')
+    return sizes
 
 
 def _box_rows(struct_items: np.ndarray, field: str) -> np.ndarray:
@@ -189,11 +252,17 @@ def _person_id(idname: str, where: str) -> int:
     return int(match.group(1))
 
 
-def load_images(data_root: str) -> ImageBoxes:
-    """Read ``annotation/Images.mat``.
+def load_images(data_root: str, cache_dir: Optional[str] = None) -> ImageBoxes:
+    """Read ``annotation/Images.mat``, once.
+
+    The parsed (and checked) boxes are cached
+    (:mod:`mmps.datasets.parse_cache`): a later read of the unchanged file
+    loads them instead of parsing it.
 
     Args:
         data_root (str): The CUHK-SYSU root.
+        cache_dir (str, optional): The cache folder (see
+            :func:`mmps.datasets.parse_cache.cache_dir_of`).
 
     Returns:
         :obj:`ImageBoxes`: Names and boxes of all images; boxes of zero
@@ -203,6 +272,25 @@ def load_images(data_root: str) -> ImageBoxes:
         ValueError: If a box is not finite.
     """
     path = osp.join(data_root, IMAGES_FILE)
+    check_file(path, 'CUHK-SYSU image annotation')
+    arrays = cached_parse(
+        path,
+        lambda: parse_images_file(path).arrays(),
+        f'image_boxes/{IMAGES_LAYOUT_VERSION}',
+        lambda arrays: ImageBoxes.from_arrays(arrays, path),
+        cache_dir=cache_dir)
+    return ImageBoxes.from_arrays(arrays, path)
+
+
+def parse_images_file(path: str) -> ImageBoxes:
+    """Parse ``Images.mat``; see :func:`load_images`.
+
+    Args:
+        path (str): The ``Images.mat`` file.
+
+    Returns:
+        :obj:`ImageBoxes`: Names and boxes of all images.
+    """
     _, images = load_mat(path, ['Img'], 'CUHK-SYSU image annotation')
     names, boxes, raw_boxes = [], [], []
     for record in mat_struct_items(images):

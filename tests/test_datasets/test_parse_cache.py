@@ -9,10 +9,12 @@ import pytest
 from scipy.io import savemat
 
 from mmps.datasets import cuhk_sysu_format
-from mmps.datasets.cuhk_sysu_format import (SearchProtocol, load_protocol,
+from mmps.datasets.cuhk_sysu_format import (SearchProtocol, load_images,
+                                            load_protocol, parse_images_file,
                                             parse_protocol_file)
 from mmps.datasets.parse_cache import CACHE_DIR_ENV, cache_dir_of
-from .._fixtures import CUHK_TESTS, _protocol_structs, write_cuhk_sysu
+from .._fixtures import (CUHK_IMAGES, CUHK_TESTS, _protocol_structs,
+                         write_cuhk_sysu)
 
 #: The fixture's queries with a third gallery image for the first one.
 LONGER_TESTS = [
@@ -188,3 +190,62 @@ def test_default_folder(monkeypatch, tmp_path):
     monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
     assert cache_dir_of() == str(tmp_path / 'mmps' / 'annotations')
     assert cache_dir_of('elsewhere') == 'elsewhere'
+
+
+class _ImagesParseCount:
+    """Counts the parses of ``Images.mat``."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        monkeypatch.setattr(cuhk_sysu_format, 'parse_images_file', self.parse)
+
+    def parse(self, *args):
+        self.count += 1
+        return parse_images_file(*args)
+
+
+def _assert_same_images(images, expected):
+    """Equal names and per-image boxes of equal dtypes."""
+    assert images.names == expected.names
+    for field in ('boxes', 'raw_boxes'):
+        got, want = getattr(images, field), getattr(expected, field)
+        assert len(got) == len(want), field
+        for name, a, b in zip(expected.names, got, want):
+            assert a.dtype == b.dtype and a.shape == b.shape, (field, name)
+            np.testing.assert_array_equal(a, b, err_msg=f'{field} {name}')
+
+
+def test_images_cache_hit_equals_a_fresh_parse(protocol_file, monkeypatch):
+    root, _ = protocol_file
+    path = osp.join(root, 'annotation/Images.mat')
+    parses = _ImagesParseCount(monkeypatch)
+    first = load_images(root)
+    second = load_images(root)
+    assert parses.count == 1 and len(_cache_files()) == 1
+    _assert_same_images(second, parse_images_file(path))
+    _assert_same_images(second, first)
+    # by hand: the fixture's boxes without those of no area
+    assert second.names == list(CUHK_IMAGES)
+    for name, raw in zip(second.names, second.raw_boxes):
+        kept = [b for b in CUHK_IMAGES[name] if b[2] > 0 and b[3] > 0]
+        np.testing.assert_array_equal(raw, np.array(kept).reshape(-1, 4))
+    np.testing.assert_array_equal(second.boxes[0],
+                                  parse_images_file(path).boxes[0])
+
+
+def test_images_change_invalidates(protocol_file, monkeypatch):
+    """A rewritten Images.mat (a moved box, other modification time) is
+    read anew, not from the cache."""
+    root, _ = protocol_file
+    path = osp.join(root, 'annotation/Images.mat')
+    parses = _ImagesParseCount(monkeypatch)
+    assert load_images(root).raw_boxes[2].tolist() == [[20, 10, 20, 45]]
+    stat = os.stat(path)
+    moved = dict(CUHK_IMAGES, **{'s3.jpg': [(21, 10, 20, 45)]})
+    write_cuhk_sysu(root, images=moved)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))
+    changed = load_images(root)
+    assert changed.raw_boxes[2].tolist() == [[21, 10, 20, 45]]
+    assert parses.count == 2
+    _assert_same_images(load_images(root), parse_images_file(path))
+    assert parses.count == 2
