@@ -144,8 +144,15 @@ def test_appearances_are_found_with_their_times(footage, threshold):
                                        [query_box(), query_box()],
                                        index,
                                        min_similarity=threshold)
-    assert [[(a.best_key, a.start, a.end) for a in query] for query in both
-            ] == [[(a.best_key, a.start, a.end) for a in appearances], []]
+    # batched and single query embeddings may differ in the last bits, and
+    # equally good frames may then swap as the best: compare the spans
+    assert [
+        sorted((a.camera, a.start, a.end) for a in query) for query in both
+    ] == [found, []]
+    np.testing.assert_allclose(
+        sorted(a.best_similarity for a in both[0]),
+        sorted(a.best_similarity for a in appearances),
+        atol=1e-5)
 
 
 def test_a_larger_gap_joins_the_two_visits(footage):
