@@ -5,6 +5,7 @@ Needs ``pip install faiss-cpu`` (``pip install mmps[faiss]``).
 """
 import json
 import os.path as osp
+import re
 import weakref
 from typing import Optional, Tuple
 
@@ -17,6 +18,10 @@ from .search_backends import SearchBackend, select_top_k
 #: The faiss index file and its record, beside ``index.json``.
 FAISS_FILE = 'faiss_ivf.index'
 FAISS_META_FILE = 'faiss_ivf.json'
+
+#: faiss factory codes of the cells' storage: float32, 8-bit scalar
+#: quantizer, or a 4-bit fast-scan product quantizer of M sub-vectors.
+ENCODING_PATTERN = re.compile(r'Flat|SQ8|PQ([1-9][0-9]*)x4fs')
 
 
 def _import_faiss():
@@ -47,6 +52,14 @@ class FaissIVFBackend(SearchBackend):
     (with CWS) one whose similarity is outside the ``overfetch x top_k``
     best, is missed.
 
+    With ``'PQ<M>x4fs'`` storage the cells hold 4-bit product-quantizer
+    codes (M sub-vectors of D / M dimensions, M / 2 bytes a detection)
+    that faiss scans with SIMD lookup tables ("fast scan"): a query can
+    visit a large share of the cells cheaply, which helps where one
+    person's detections fall into many cells (high intrinsic dimension),
+    and the exact re-scoring of the candidates undoes the codes' coarse
+    similarities. Fetch more candidates then (``overfetch`` about 10).
+
     Args:
         nlist (int, optional): Number of cells. Defaults to the square root
             of the number of detections, at most one per 39 detections
@@ -54,8 +67,10 @@ class FaissIVFBackend(SearchBackend):
         nprobe (int): Cells visited per query: more is slower and finds
             more. Defaults to 32.
         encoding (str): How the cells store the embeddings, a faiss factory
-            code: ``'Flat'`` (float32, 4 x D bytes a detection) or ``'SQ8'``
-            (8-bit scalar quantizer, D bytes). Defaults to ``'Flat'``.
+            code: ``'Flat'`` (float32, 4 x D bytes a detection), ``'SQ8'``
+            (8-bit scalar quantizer, D bytes) or ``'PQ<M>x4fs'`` (4-bit
+            fast-scan product quantizer, M / 2 bytes; M divides D).
+            Defaults to ``'Flat'``.
         overfetch (int): Candidates fetched per kept match. Defaults to 4.
         train_size (int): Most embeddings k-means trains on (a random
             sample), per cell. Defaults to 64.
@@ -72,9 +87,10 @@ class FaissIVFBackend(SearchBackend):
                  train_size: int = 64,
                  add_chunk: int = 65536,
                  seed: int = 0) -> None:
-        if encoding not in ('Flat', 'SQ8'):
-            raise ValueError(f"encoding must be 'Flat' or 'SQ8', got "
-                             f'{encoding!r}')
+        if not isinstance(encoding, str) or \
+                ENCODING_PATTERN.fullmatch(encoding) is None:
+            raise ValueError("encoding must be 'Flat', 'SQ8' or 'PQ<M>x4fs' "
+                             f'(M a positive integer), got {encoding!r}')
         for name, value in (('nprobe', nprobe), ('overfetch', overfetch),
                             ('train_size', train_size), ('add_chunk',
                                                          add_chunk)):
@@ -109,6 +125,11 @@ class FaissIVFBackend(SearchBackend):
             return self
         nlist = self.nlist or max(
             1, min(int(round(np.sqrt(num_boxes))), num_boxes // 39))
+        sub_vectors = ENCODING_PATTERN.fullmatch(self.encoding).group(1)
+        if sub_vectors is not None and dim % int(sub_vectors):
+            raise ValueError(f'encoding {self.encoding!r} splits the '
+                             f'embeddings into {sub_vectors} sub-vectors, '
+                             f'which must divide their dimension {dim}')
         faiss_index = faiss.index_factory(dim, f'IVF{nlist},{self.encoding}',
                                           faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(self.seed)
@@ -252,11 +273,14 @@ class FaissIVFBackend(SearchBackend):
             raise ValueError(
                 f'{file} is not the file {meta_file} was saved with (its '
                 'SHA-256 differs); build it again')
-        backend = cls(
-            nlist=record['nlist'],
-            nprobe=record['nprobe'],
-            encoding=record['encoding'],
-            overfetch=record['overfetch'])
+        try:
+            backend = cls(
+                nlist=record['nlist'],
+                nprobe=record['nprobe'],
+                encoding=record['encoding'],
+                overfetch=record['overfetch'])
+        except ValueError as error:
+            raise ValueError(f'{meta_file}: {error}') from error
         backend.faiss_index = faiss.read_index(file)
         if backend.faiss_index.ntotal != len(index) or \
                 backend.faiss_index.d != index.embedding_dim:

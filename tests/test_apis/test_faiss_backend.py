@@ -41,16 +41,24 @@ def recall(found, reference):
     return sum(hits) / int((reference >= 0).sum())
 
 
-@pytest.mark.parametrize('cws,score_thr,min_similarity', [
-    (False, 0.0, None),
-    (False, 0.5, None),
-    (True, 0.5, None),
-    (False, 0.3, 0.8),
+@pytest.mark.parametrize('cws,score_thr,min_similarity,encoding', [
+    (False, 0.0, None, 'Flat'),
+    (False, 0.5, None, 'Flat'),
+    (True, 0.5, None, 'Flat'),
+    (False, 0.3, 0.8, 'Flat'),
+    (False, 0.5, None, 'SQ8'),
+    (False, 0.0, None, 'PQ8x4fs'),
+    (True, 0.5, None, 'PQ16x4fs'),
+    (False, 0.3, 0.8, 'PQ8x4fs'),
 ])
 def test_faiss_finds_what_the_exact_search_finds(cws, score_thr,
-                                                 min_similarity):
+                                                 min_similarity, encoding):
     index, queries = clustered_index()
-    backend = FaissIVFBackend(nlist=64, nprobe=8)
+    backend = FaissIVFBackend(
+        nlist=64,
+        nprobe=8,
+        encoding=encoding,
+        overfetch=4 if encoding == 'Flat' else 10)
     exact = index.rank(
         queries, 10, score_thr, cws, min_similarity=min_similarity)
     found, sims = index.rank(
@@ -131,3 +139,32 @@ def test_faiss_on_an_empty_gallery_finds_nothing():
     index = GalleryIndex.empty(8, 'model-a')
     found, sims = index.rank(np.eye(8)[:2], 3, backend=FaissIVFBackend())
     assert (found == -1).all() and np.isneginf(sims).all()
+
+
+def test_faiss_encoding_is_checked():
+    for encoding in ('IVF', 'PQ0x4fs', 'PQ8x8fs', 'pq8x4fs', 'Flat,SQ8'):
+        with pytest.raises(ValueError, match="encoding must be 'Flat'"):
+            FaissIVFBackend(encoding=encoding)
+    index, queries = clustered_index(num_boxes=1000)
+    with pytest.raises(ValueError, match='must divide their dimension 32'):
+        index.rank(queries, backend=FaissIVFBackend(encoding='PQ5x4fs'))
+
+
+def test_fast_scan_faiss_index_saved_and_loaded(tmp_path):
+    index, queries = clustered_index(num_boxes=2000)
+    folder = str(tmp_path / 'idx')
+    index.save(folder)
+    backend = FaissIVFBackend(
+        nlist=16, nprobe=16, encoding='PQ8x4fs', overfetch=10)
+    backend.save(folder, index)
+    loaded_index = GalleryIndex.load(folder, mmap=True)
+    loaded = FaissIVFBackend.load(folder, loaded_index)
+    assert (loaded.encoding, loaded.overfetch) == ('PQ8x4fs', 10)
+    np.testing.assert_array_equal(
+        index.rank(queries, 10, 0.2, backend=backend)[0],
+        loaded_index.rank(queries, 10, 0.2, backend=loaded)[0])
+    record = json.loads((tmp_path / 'idx' / 'faiss_ivf.json').read_text())
+    record['encoding'] = 'PQ8'
+    (tmp_path / 'idx' / 'faiss_ivf.json').write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=r"faiss_ivf.json: encoding must"):
+        FaissIVFBackend.load(folder, GalleryIndex.load(folder))

@@ -36,6 +36,9 @@ from mmps.apis import ExactBackend, FaissIVFBackend, GalleryIndex
 #: Rows generated at once.
 CHUNK = 1 << 18
 
+#: The exact backend's gathering limit by variant ('exact': its default).
+GATHERING = {'exact-all': 0.0, 'exact-gathered': 1.0}
+
 
 def parse_args():
     """Command line options."""
@@ -67,9 +70,11 @@ def parse_args():
         '--backends',
         nargs='+',
         default=['exact', 'faiss'],
-        choices=['exact', 'exact-all', 'faiss'],
-        help='exact-all: the exact backend scoring every detection (no '
-        'gathering of those that pass the score threshold), for comparison')
+        choices=['exact', 'exact-all', 'exact-gathered', 'faiss'],
+        help='exact: the default exact backend (it gathers the detections '
+        'that pass the score threshold when they are at most half of the '
+        'index); exact-all: scoring every detection; exact-gathered: '
+        'always gathering them')
     parser.add_argument(
         '--chunk-size',
         type=int,
@@ -83,7 +88,14 @@ def parse_args():
         default=[32],
         help='faiss cells visited; several values share one faiss build')
     parser.add_argument(
-        '--faiss-encoding', choices=['Flat', 'SQ8'], default='Flat')
+        '--faiss-encoding',
+        default='Flat',
+        help="faiss cell storage: 'Flat', 'SQ8' or 'PQ<M>x4fs'")
+    parser.add_argument(
+        '--overfetch',
+        type=int,
+        default=4,
+        help='faiss candidates re-scored exactly per kept match')
     parser.add_argument(
         '--tmp-dir', default=None, help='where the arrays are generated')
     parser.add_argument('--seed', type=int, default=0)
@@ -184,7 +196,8 @@ def main():
               f'least {args.score_thr}; generated and checked in '
               f'{generated:.1f} s; top-{args.top_k}')
         rows, exact_top = [], None
-        runs = [(name, None) for name in ('exact', 'exact-all')
+        runs = [(name, None)
+                for name in ('exact', 'exact-all', 'exact-gathered')
                 if name in args.backends]
         if 'faiss' in args.backends:
             runs += [('faiss', nprobe) for nprobe in args.nprobe]
@@ -192,9 +205,9 @@ def main():
         for name, nprobe in runs:
             build = 0.0
             if name.startswith('exact'):
-                backend = ExactBackend(
-                    args.chunk_size,
-                    compact_fraction=0.5 if name == 'exact' else 0)
+                backend = ExactBackend(args.chunk_size)
+                backend.compact_fraction = GATHERING.get(
+                    name, backend.compact_fraction)
                 start = time.perf_counter()
                 gathered = backend.compact(index, args.score_thr)
                 build = time.perf_counter() - start
@@ -208,7 +221,8 @@ def main():
                     faiss_backend = FaissIVFBackend(
                         nlist=args.nlist,
                         nprobe=nprobe,
-                        encoding=args.faiss_encoding)
+                        encoding=args.faiss_encoding,
+                        overfetch=args.overfetch)
                     start = time.perf_counter()
                     faiss_backend.build(index)
                     build = time.perf_counter() - start
