@@ -17,10 +17,12 @@ the median latencies and the top-k recall against the exact search.
 
     python tools/analysis_tools/benchmark_search_index.py --boxes 1000000
     python tools/analysis_tools/benchmark_search_index.py \\
-        --boxes 10000000 --faiss-encoding SQ8
+        --boxes 10000000 --backends exact exact-gathered faiss \\
+        --faiss-encoding PQ128x4fs --overfetch 10 --nprobe 800 1600
 
 At 10,000,000 x 256 the files take 10.3 GB of disk (``--tmp-dir``) and a
-'Flat' faiss index 10.3 GB of RAM ('SQ8': 2.6 GB).
+'Flat' faiss index 10.3 GB of RAM ('SQ8': 2.6 GB, 'PQ128x4fs': 0.7 GB);
+'exact-gathered' copies the passing detections (5.1 GB at half).
 """
 import argparse
 import os.path as osp
