@@ -96,8 +96,9 @@ class PersonSearchVisualizer(DetLocalVisualizer):
         crop around it and the label on a corner of the image, then pasted
         back, in that order (the label stays readable over a box). Drawing
         the whole image would be the same picture, but matplotlib renders
-        every pixel of the canvas: about 0.5 s for a 1920 x 1080 frame,
-        against some 30 ms for the crops, which matters for video clips.
+        every pixel of the canvas: 0.5 s for a 1920 x 1080 frame against
+        0.1 s for the crops of a person's box and a 23-character label
+        (measured on a busy CPU), which matters for video clips.
 
         Args:
             image (np.ndarray): RGB uint8, (H, W, 3); not changed.
