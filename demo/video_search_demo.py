@@ -15,9 +15,11 @@ extended next time without re-reading what it holds. The matches at least
 ``--min-similarity`` similar (choose it with
 ``tools/analysis_tools/calibrate_threshold.py``) are grouped into
 appearances, printed best first with a timeline per camera, and the best
-frame of each is drawn beside the query.
+frame of each is drawn beside the query; ``--contact-sheets`` and
+``--clips`` add a picture and a video per drawn appearance.
 """
 import argparse
+import math
 import os
 import os.path as osp
 from typing import List
@@ -27,13 +29,14 @@ from mmengine.logging import print_log
 
 from mmps.apis import (Appearance, GalleryIndex, camera_timelines,
                        split_frame_key)
+from mmps.apis.appearances import format_clock
 from mmps.apis.command_line import (add_footage_arguments, add_match_arguments,
                                     add_query_arguments, add_runtime_arguments,
                                     camera_from, read_camera_mapping,
                                     save_if_grown, searcher_from_args)
 from mmps.apis.frame_sources import list_frame_sources, read_frame
 from mmps.utils.warning_filters import ignore_pkg_resources_warning
-from mmps.visualization import PersonSearchVisualizer
+from mmps.visualization import PersonSearchVisualizer, write_appearance_clip
 
 ignore_pkg_resources_warning()
 
@@ -74,18 +77,59 @@ def parse_args():
         type=int,
         default=6,
         help='frames on a contact sheet')
+    parser.add_argument(
+        '--clips',
+        metavar='DIR',
+        help='also write, per drawn appearance, a video of its footage '
+        'with the matched box (DIR/appearance_01.mp4, ...)')
+    parser.add_argument(
+        '--clip-margin',
+        type=float,
+        default=1.0,
+        help='seconds of footage before and after an appearance in its clip')
+    parser.add_argument(
+        '--max-clip-seconds',
+        type=float,
+        default=30.0,
+        help='longest clip; a longer appearance is cut around its best '
+        'frame')
+    parser.add_argument(
+        '--clip-format',
+        choices=['mp4', 'avi'],
+        default='mp4',
+        help='mp4 (MPEG-4 part 2) or avi (motion JPEG, larger, lossless-'
+        'looking)')
     add_runtime_arguments(parser)
     parser.add_argument('--panel-height', type=int, default=256)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not (math.isfinite(args.clip_margin) and args.clip_margin >= 0):
+        parser.error(f'--clip-margin must be >= 0, got {args.clip_margin}')
+    if not (math.isfinite(args.max_clip_seconds)
+            and args.max_clip_seconds > 0):
+        parser.error('--max-clip-seconds must be > 0, got '
+                     f'{args.max_clip_seconds}')
+    return args
 
 
-def clock(seconds: float) -> str:
-    """``h:mm:ss.s`` of a time in seconds; ``-`` for a still (NaN)."""
-    if seconds != seconds:
-        return '-'
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f'{hours}:{minutes:02d}:{secs:04.1f}'
+def output_folder(folder: str, option: str) -> str:
+    """Create an output folder and check that it can be written, before
+    any footage is read."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise OSError(f'{option} {folder}: cannot create the folder '
+                      f'({error.strerror})') from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f'{option} {folder}: the folder is not '
+                              'writable')
+    return folder
+
+
+def appearance_file(folder: str, rank: int, count: int, extension: str) -> str:
+    """``folder/appearance_01.jpg``: zero-padded so that the files of
+    ``count`` appearances sort by rank."""
+    width = max(2, len(str(count)))
+    return osp.join(folder, f'appearance_{rank:0{width}d}{extension}')
 
 
 def print_appearances(appearances: List[Appearance]) -> None:
@@ -96,13 +140,14 @@ def print_appearances(appearances: List[Appearance]) -> None:
     print(f'{"#":>3}  {"camera":<12} {"start":>10} {"end":>10} '
           f'{"frames":>6} {"best at":>10} {"similarity":>10}  source')
     for rank, a in enumerate(appearances, 1):
-        print(f'{rank:3d}  {a.camera or "-":<12} {clock(a.start):>10} '
-              f'{clock(a.end):>10} {a.num_frames:6d} '
-              f'{clock(a.best_timestamp):>10} {a.best_similarity:10.4f}  '
-              f'{a.source}')
+        print(
+            f'{rank:3d}  {a.camera or "-":<12} {format_clock(a.start):>10} '
+            f'{format_clock(a.end):>10} {a.num_frames:6d} '
+            f'{format_clock(a.best_timestamp):>10} {a.best_similarity:10.4f}  '
+            f'{a.source}')
     print('per camera:')
     for camera, timeline in camera_timelines(appearances).items():
-        spans = ', '.join(f'{clock(i.start)}-{clock(i.end)}'
+        spans = ', '.join(f'{format_clock(i.start)}-{format_clock(i.end)}'
                           for i in timeline.intervals)
         stills = f', {timeline.num_stills} still images' \
             if timeline.num_stills else ''
@@ -137,7 +182,6 @@ def draw_contact_sheets(query: str, box, appearances: List[Appearance],
                         folder: str, count: int,
                         visualizer: PersonSearchVisualizer) -> None:
     """One picture per appearance: the query, then its spread frames."""
-    os.makedirs(folder, exist_ok=True)
     for rank, appearance in enumerate(appearances, 1):
         picked = sheet_matches(appearance, count)
         times = [split_frame_key(appearance.match_keys[i])[1] for i in picked]
@@ -154,13 +198,40 @@ def draw_contact_sheets(query: str, box, appearances: List[Appearance],
                 if fps_known else f'{appearance.match_similarities[i]:.3f}'
                 for i, frame in zip(picked, times)
             ],
-            out_file=osp.join(folder, f'appearance_{rank:02d}.jpg'))
+            out_file=appearance_file(folder, rank, len(appearances), '.jpg'))
     print(f'drew {len(appearances)} contact sheets in {folder}')
+
+
+def write_clips(appearances: List[Appearance], folder: str, margin: float,
+                max_seconds: float, extension: str,
+                visualizer: PersonSearchVisualizer) -> None:
+    """A clip per appearance in a video, named by rank; print each."""
+    print(f'clips in {folder}:')
+    for rank, appearance in enumerate(appearances, 1):
+        if math.isnan(appearance.start):
+            print(f'  #{rank}: {appearance.source} is a still image: no clip')
+            continue
+        clip = write_appearance_clip(
+            appearance,
+            appearance_file(folder, rank, len(appearances), extension),
+            visualizer,
+            margin=margin,
+            max_seconds=max_seconds,
+            title=f'#{rank}')
+        cut = ', cut to --max-clip-seconds' if clip.cut else ''
+        print(f'  {clip.path}: {format_clock(clip.first_frame / clip.fps)}'
+              f'-{format_clock(clip.last_frame / clip.fps)}, frames '
+              f'{clip.first_frame}-{clip.last_frame} ({clip.num_frames})'
+              f'{cut}')
 
 
 def main():
     """Index (or load and extend), search, group, print and draw."""
     args = parse_args()
+    for folder, option in ((args.contact_sheets, '--contact-sheets'),
+                           (args.clips, '--clips')):
+        if folder:
+            output_folder(folder, option)
     cameras = read_camera_mapping(args.cameras)
     given = set(list_frame_sources(args.footage))
     index = None
@@ -196,7 +267,7 @@ def main():
         args.box, [frame_image(a.best_key) for a in drawn],
         [a.best_box for a in drawn], [a.best_similarity for a in drawn],
         labels=[
-            f'#{rank} {a.camera or ""} {clock(a.best_timestamp)} '
+            f'#{rank} {a.camera or ""} {format_clock(a.best_timestamp)} '
             f'{a.best_similarity:.3f}' for rank, a in enumerate(drawn, 1)
         ],
         out_file=args.out)
@@ -204,6 +275,9 @@ def main():
     if args.contact_sheets:
         draw_contact_sheets(args.query, args.box, drawn, args.contact_sheets,
                             args.sheet_frames, visualizer)
+    if args.clips:
+        write_clips(drawn, args.clips, args.clip_margin, args.max_clip_seconds,
+                    f'.{args.clip_format}', visualizer)
 
 
 if __name__ == '__main__':

@@ -328,3 +328,12 @@ def camera_timelines(
             total_seconds=float(sum(i.end - i.start for i in intervals)),
             num_stills=len(by_camera[camera]) - len(videos))
     return timelines
+
+
+def format_clock(seconds: float) -> str:
+    """``h:mm:ss.s`` of a time in seconds; ``-`` for a still (NaN)."""
+    if seconds != seconds:
+        return '-'
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f'{hours}:{minutes:02d}:{secs:04.1f}'

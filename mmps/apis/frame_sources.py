@@ -25,7 +25,7 @@ import os.path as osp
 import sys
 from pathlib import Path
 from typing import (AbstractSet, Dict, Iterator, Mapping, NamedTuple, Optional,
-                    Sequence, TextIO, Union)
+                    Sequence, TextIO, Tuple, Union)
 
 import cv2
 import mmcv
@@ -391,14 +391,9 @@ class FrameSources:
 def read_frame(video: str, frame: int) -> np.ndarray:
     """One frame of a video, e.g. to draw a match.
 
-    Seeks with ``CAP_PROP_POS_FRAMES`` and checks where the capture landed;
-    where the container cannot seek exactly, the frame is reached by
-    grabbing from the start, so the frame is the one of that number in
-    :class:`FrameSources`' count.
-
     Args:
         video (str): The video file.
-        frame (int): The frame number, from 0.
+        frame (int): The frame number, from 0 (see :func:`read_frames`).
 
     Returns:
         np.ndarray: The frame, (H, W, 3) BGR uint8.
@@ -406,21 +401,49 @@ def read_frame(video: str, frame: int) -> np.ndarray:
     Raises:
         OSError: If the video cannot be opened or has no such frame.
     """
+    for _, image in read_frames(video, frame, frame):
+        return image
+    raise OSError(f'cannot decode frame {frame} of {video}')
+
+
+def read_frames(video: str, first: int,
+                last: int) -> Iterator[Tuple[int, np.ndarray]]:
+    """Frames ``first`` to ``last`` of a video, decoded in one pass.
+
+    Seeks to ``first`` with ``CAP_PROP_POS_FRAMES`` and checks where the
+    capture landed; where the container cannot seek exactly, the frame is
+    reached by grabbing from the start, so frame numbers are those of
+    :class:`FrameSources`' count. Then reads on, one frame after the other.
+
+    Args:
+        video (str): The video file.
+        first (int): The first frame, from 0.
+        last (int): The last frame (included).
+
+    Yields:
+        tuple[int, np.ndarray]: Each frame's number and pixels, (H, W, 3)
+        BGR uint8; fewer than asked when the video ends (or stops
+        decoding) before ``last``.
+
+    Raises:
+        OSError: If the video cannot be opened.
+    """
     capture = cv2.VideoCapture(video)
     try:
         if not capture.isOpened():
             raise OSError(f'cannot open the video {video}')
-        if frame > 0 and not (capture.set(cv2.CAP_PROP_POS_FRAMES, frame) and
-                              capture.get(cv2.CAP_PROP_POS_FRAMES) == frame):
+        if first > 0 and not (capture.set(cv2.CAP_PROP_POS_FRAMES, first) and
+                              capture.get(cv2.CAP_PROP_POS_FRAMES) == first):
             capture.release()
             capture = cv2.VideoCapture(video)
-            for _ in range(frame):
+            for _ in range(first):
                 if not capture.grab():
-                    break
-        decoded, image = capture.read()
-        if not decoded:
-            raise OSError(f'cannot decode frame {frame} of {video}')
-        return image
+                    return
+        for number in range(first, last + 1):
+            decoded, image = capture.read()
+            if not decoded:
+                return
+            yield number, image
     finally:
         capture.release()
 

@@ -16,7 +16,7 @@ def _fsync(path: str) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str) -> Iterator[str]:
+def atomic_path(path: str, suffix: str = '') -> Iterator[str]:
     """A temporary path whose file appears at ``path`` only once complete.
 
     The body writes the temporary file (hidden, in the same folder); when it
@@ -33,13 +33,16 @@ def atomic_path(path: str) -> Iterator[str]:
 
     Args:
         path (str): The file to write.
+        suffix (str): End of the temporary file's name, for writers that
+            choose the format by the name (OpenCV's ``VideoWriter``: pass
+            ``osp.splitext(path)[1]``). Defaults to ''.
 
     Yields:
         str: The temporary file to write instead.
     """
     folder, name = osp.split(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{name}.{uuid.uuid4().hex}.tmp')
+    tmp = osp.join(folder, f'.{name}.{uuid.uuid4().hex}.tmp{suffix}')
     try:
         yield tmp
         _fsync(tmp)

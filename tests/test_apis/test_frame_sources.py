@@ -10,7 +10,7 @@ import pytest
 
 from mmps.apis.cameras import assign_cameras
 from mmps.apis.frame_sources import (FrameSources, is_sampled, read_frame,
-                                     sampling_step, track_frames)
+                                     read_frames, sampling_step, track_frames)
 from mmps.apis.media import frame_key, split_frame_key
 
 WIDTH, HEIGHT = 64, 48
@@ -375,3 +375,18 @@ def test_read_frame_gives_the_frame_of_that_number(tmp_path, name, fourcc):
         read_frame(video, 30)
     with pytest.raises(OSError, match='cannot open the video'):
         read_frame(str(tmp_path / 'missing.avi'), 0)
+
+
+@pytest.mark.parametrize('name,fourcc', [('clip.avi', 'MJPG'),
+                                         ('clip.mp4', 'mp4v')])
+def test_read_frames_gives_a_run_of_frames(tmp_path, name, fourcc):
+    video = write_video(str(tmp_path / name), fourcc=fourcc)
+    for first, last in ((0, 4), (13, 17), (26, 29), (7, 7)):
+        numbers = [(number, shown_number(image))
+                   for number, image in read_frames(video, first, last)]
+        assert numbers == [(n, n) for n in range(first, last + 1)]
+    # past the end: the frames there are
+    assert [n for n, _ in read_frames(video, 27, 40)] == [27, 28, 29]
+    assert list(read_frames(video, 30, 35)) == []
+    with pytest.raises(OSError, match='cannot open the video'):
+        list(read_frames(str(tmp_path / 'missing.avi'), 0, 3))

@@ -5,6 +5,7 @@ The network is replaced by the footage tests' oracle (see
 ``tests/test_apis/_footage.py``), in the process, so the demo runs with
 ``runpy``.
 """
+import os
 import os.path as osp
 import runpy
 import sys
@@ -28,6 +29,12 @@ class OracleSearcher(PersonSearcher):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.model.predict = oracle_predict(self.model)
+
+
+def seconds(clock):
+    """Seconds of an ``h:mm:ss.s`` time."""
+    hours, minutes, secs = clock.split(':')
+    return int(hours) * 3600 + int(minutes) * 60 + float(secs)
 
 
 def run_demo(monkeypatch, *args):
@@ -68,8 +75,10 @@ def test_demo_prints_and_draws_the_appearances(footage, monkeypatch, capsys):
         str(root / 'index')
     ]
     run_demo(monkeypatch, query, '--box', *box, str(root / 'cam1'),
-             str(root / 'cam2'), config, checkpoint, *common,
-             '--contact-sheets', str(root / 'sheets'), '--sheet-frames', '4')
+             str(root / 'cam2'),
+             config, checkpoint, *common, '--contact-sheets',
+             str(root / 'sheets'), '--sheet-frames', '4', '--clips',
+             str(root / 'clips'), '--clip-margin', '1')
     out = capsys.readouterr().out
     assert '3 appearances' in out
     rows = [
@@ -89,6 +98,21 @@ def test_demo_prints_and_draws_the_appearances(footage, monkeypatch, capsys):
         sheet = mmcv.imread(
             str(root / 'sheets' / f'appearance_{rank:02d}.jpg'))
         assert sheet.shape == (60, 20 + 4 * (8 + 80), 3)
+    # a clip per appearance: every frame from 1 s (10 frames) before its
+    # start to 1 s after its end, within its video (cam1 60 frames, cam2 30)
+    length = dict(cam1=60, cam2=30)
+    for row in rows:
+        rank, camera, start, end = row[0], row[1], row[2], row[3]
+        first = max(0, round(seconds(start) * 10) - 10)
+        last = min(length[camera] - 1, round(seconds(end) * 10) + 10)
+        clip = str(root / 'clips' / f'appearance_0{rank}.mp4')
+        assert f'  {clip}: ' in out
+        assert f'frames {first}-{last} ({last - first + 1})' in out
+        capture = cv2.VideoCapture(clip)
+        assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == last - first + 1
+        capture.release()
+    assert sorted(os.listdir(
+        root / 'clips')) == [f'appearance_0{rank}.mp4' for rank in (1, 2, 3)]
 
     # the same index again: nothing is read, the answer is the same; a
     # person who is not there gets no appearance
@@ -101,3 +125,18 @@ def test_demo_prints_and_draws_the_appearances(footage, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert '0 appearances' in out
     assert mmcv.imread(str(root / 'seen.jpg')).shape == (60, 20, 3)
+
+
+def test_demo_checks_its_output_folders_before_reading(footage, monkeypatch,
+                                                       tmp_path):
+    root, query, config, checkpoint = footage
+    (tmp_path / 'taken').write_text('')
+    box = [str(v) for v in person_box(140)]
+    with pytest.raises(OSError, match='--clips .*taken.*cannot create'):
+        run_demo(monkeypatch, query, '--box', *box, str(root / 'cam1'), config,
+                 checkpoint, '--min-similarity', '0.9', '--fps', '5',
+                 '--clips', str(tmp_path / 'taken' / 'clips'))
+    with pytest.raises(SystemExit):
+        run_demo(monkeypatch, query, '--box', *box, str(root / 'cam1'), config,
+                 checkpoint, '--min-similarity', '0.9', '--fps', '5',
+                 '--clips', str(tmp_path / 'clips'), '--clip-margin', '-1')
