@@ -19,6 +19,7 @@ frame of each is drawn beside the query; ``--contact-sheets`` and
 ``--clips`` add a picture and a video per drawn appearance.
 """
 import argparse
+import json
 import math
 import os
 import os.path as osp
@@ -27,14 +28,15 @@ from typing import List
 import numpy as np
 from mmengine.logging import print_log
 
-from mmps.apis import (Appearance, GalleryIndex, camera_timelines,
-                       split_frame_key)
+from mmps.apis import (Appearance, GalleryIndex, appearance_record,
+                       camera_timelines, split_frame_key)
 from mmps.apis.appearances import format_clock
 from mmps.apis.command_line import (add_footage_arguments, add_match_arguments,
                                     add_query_arguments, add_runtime_arguments,
                                     camera_from, read_camera_mapping,
                                     save_if_grown, searcher_from_args)
 from mmps.apis.frame_sources import list_frame_sources, read_frame
+from mmps.utils.atomic_write import atomic_write
 from mmps.utils.warning_filters import ignore_pkg_resources_warning
 from mmps.visualization import PersonSearchVisualizer, write_appearance_clip
 
@@ -99,6 +101,11 @@ def parse_args():
         default='mp4',
         help='mp4 (MPEG-4 part 2) or avi (motion JPEG, larger, lossless-'
         'looking)')
+    parser.add_argument(
+        '--json',
+        metavar='FILE',
+        help='also write every appearance (times, boxes, similarities, all '
+        'matches) and the per-camera timelines as JSON')
     add_runtime_arguments(parser)
     parser.add_argument('--panel-height', type=int, default=256)
     args = parser.parse_args()
@@ -225,6 +232,31 @@ def write_clips(appearances: List[Appearance], folder: str, margin: float,
               f'{cut}')
 
 
+def write_json(file: str, args, appearances: List[Appearance]) -> None:
+    """Write the query, the search settings, every appearance and the
+    timelines per camera to ``file`` (atomically)."""
+    timelines = [
+        dict(
+            camera=camera,
+            intervals=[interval._asdict() for interval in timeline.intervals],
+            total_seconds=timeline.total_seconds,
+            num_stills=timeline.num_stills)
+        for camera, timeline in camera_timelines(appearances).items()
+    ]
+    record = dict(
+        query=dict(image=args.query, box=[float(v) for v in args.box]),
+        min_similarity=args.min_similarity,
+        score_thr=args.score_thr,
+        config=args.config,
+        checkpoint=args.checkpoint,
+        appearances=[appearance_record(a) for a in appearances],
+        timelines=timelines)
+    with atomic_write(file) as handle:
+        handle.write(
+            json.dumps(record, indent=1, allow_nan=False).encode('utf-8'))
+    print(f'wrote {len(appearances)} appearances to {file}')
+
+
 def main():
     """Index (or load and extend), search, group, print and draw."""
     args = parse_args()
@@ -258,6 +290,8 @@ def main():
     # the index may hold other footage too: only the given files count
     appearances = [a for a in appearances if a.source in given]
     print_appearances(appearances)
+    if args.json:
+        write_json(args.json, args, appearances)
 
     drawn = appearances[:args.max_drawn]
     visualizer = PersonSearchVisualizer(panel_height=args.panel_height)

@@ -1,5 +1,6 @@
 # Copyright (c) mmps contributors. All rights reserved.
-from .appearances import Appearance, CameraTimeline, camera_timelines
+from .appearances import (Appearance, CameraTimeline, appearance_record,
+                          camera_timelines)
 from .faiss_backend import FaissIVFBackend
 from .fingerprint import model_fingerprint
 from .frame_sources import FrameSources
@@ -11,6 +12,6 @@ from .search_backends import ExactBackend, SearchBackend
 __all__ = [
     'GalleryIndex', 'SearchMatch', 'PersonSearcher', 'model_fingerprint',
     'frame_key', 'split_frame_key', 'FrameSources', 'Appearance',
-    'CameraTimeline', 'camera_timelines', 'SearchBackend', 'ExactBackend',
-    'FaissIVFBackend'
+    'CameraTimeline', 'camera_timelines', 'appearance_record', 'SearchBackend',
+    'ExactBackend', 'FaissIVFBackend'
 ]

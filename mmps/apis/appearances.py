@@ -1,5 +1,6 @@
 # Copyright (c) mmps contributors. All rights reserved.
 """Group a query's matches in footage into appearances, and per camera."""
+import math
 from typing import Dict, List, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
@@ -337,3 +338,42 @@ def format_clock(seconds: float) -> str:
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(int(minutes), 60)
     return f'{hours}:{minutes:02d}:{secs:04.1f}'
+
+
+def _seconds_or_none(seconds: float) -> Optional[float]:
+    """A time for JSON: None for a still's NaN."""
+    return None if math.isnan(seconds) else float(seconds)
+
+
+def appearance_record(appearance: Appearance) -> dict:
+    """An appearance as plain JSON types, for other programs.
+
+    Times are seconds from the start of the video, ``None`` for a still
+    image; boxes are ``[x1, y1, x2, y2]`` in pixels of the frame.
+
+    Args:
+        appearance (Appearance): The appearance.
+
+    Returns:
+        dict: ``camera``, ``source``, ``start``, ``end``, ``num_frames``,
+        ``best`` (``key``, ``timestamp``, ``box``, ``similarity``) and
+        ``matches`` (per match, by time: ``key``, ``box``,
+        ``similarity``).
+    """
+    return dict(
+        camera=appearance.camera,
+        source=appearance.source,
+        start=_seconds_or_none(appearance.start),
+        end=_seconds_or_none(appearance.end),
+        num_frames=int(appearance.num_frames),
+        best=dict(
+            key=appearance.best_key,
+            timestamp=_seconds_or_none(appearance.best_timestamp),
+            box=[float(v) for v in appearance.best_box],
+            similarity=float(appearance.best_similarity)),
+        matches=[
+            dict(key=key, box=[float(v) for v in box],
+                 similarity=float(sim)) for key, box, sim in zip(
+                     appearance.match_keys, appearance.match_boxes,
+                     appearance.match_similarities)
+        ])

@@ -1,11 +1,12 @@
 # Copyright (c) mmps contributors. All rights reserved.
+import json
 import math
 
 import numpy as np
 import pytest
 
-from mmps.apis.appearances import (CameraTimeline, Interval, camera_timelines,
-                                   group_appearances)
+from mmps.apis.appearances import (CameraTimeline, Interval, appearance_record,
+                                   camera_timelines, group_appearances)
 
 
 def matches(rows):
@@ -204,8 +205,8 @@ def test_grouping_matches_a_slow_loop(seed):
         assert appearance.match_keys == sorted(
             appearance.match_keys,
             key=lambda k: int(k.rsplit('=', 1)[1]) if '#' in k else 0)
-        assert sorted(appearance.match_similarities) == sorted(
-            rows[i][4] for i in group)
+        assert sorted(appearance.match_similarities) == sorted(rows[i][4]
+                                                               for i in group)
         # box i is [i, i, i + 1, i + 1]: each box, key and similarity are
         # of one match
         members = appearance.match_boxes[:, 0].astype(int)
@@ -249,3 +250,41 @@ def test_bad_matches_are_named():
     empty = matches([])
     empty['boxes'] = np.zeros((0, 4))
     assert group_appearances(**empty, max_gap=1) == []
+
+
+def test_appearance_record_is_plain_json():
+    found = group_appearances(
+        **matches([('cam1/a.mp4', 20, 10, 'cam1', 0.5),
+                   ('cam1/a.mp4', 10, 10, 'cam1', 0.75),
+                   ('lobby.jpg', -1, 10, None, 0.625)]),
+        sampling_step=1.0)
+    video, still = sorted(found, key=lambda a: a.source)
+    record = appearance_record(video)
+    # through JSON and back: plain types only, no NaN
+    assert json.loads(json.dumps(record, allow_nan=False)) == record
+    assert record == dict(
+        camera='cam1',
+        source='cam1/a.mp4',
+        start=1.0,
+        end=2.0,
+        num_frames=2,
+        best=dict(
+            key='cam1/a.mp4#frame=000010',
+            timestamp=1.0,
+            box=[1.0, 1.0, 2.0, 2.0],
+            similarity=0.75),
+        matches=[
+            dict(
+                key='cam1/a.mp4#frame=000010',
+                box=[1.0, 1.0, 2.0, 2.0],
+                similarity=0.75),
+            dict(
+                key='cam1/a.mp4#frame=000020',
+                box=[0.0, 0.0, 1.0, 1.0],
+                similarity=0.5)
+        ])
+    record = appearance_record(still)
+    assert json.loads(json.dumps(record, allow_nan=False)) == record
+    assert (record['camera'], record['start'], record['end'],
+            record['best']['timestamp']) == (None, None, None, None)
+    assert record['best']['box'] == [2.0, 2.0, 3.0, 3.0]

@@ -5,6 +5,7 @@ The network is replaced by the footage tests' oracle (see
 ``tests/test_apis/_footage.py``), in the process, so the demo runs with
 ``runpy``.
 """
+import json
 import os
 import os.path as osp
 import runpy
@@ -78,7 +79,8 @@ def test_demo_prints_and_draws_the_appearances(footage, monkeypatch, capsys):
              str(root / 'cam2'),
              config, checkpoint, *common, '--contact-sheets',
              str(root / 'sheets'), '--sheet-frames', '4', '--clips',
-             str(root / 'clips'), '--clip-margin', '1')
+             str(root / 'clips'), '--clip-margin', '1', '--json',
+             str(root / 'seen.json'))
     out = capsys.readouterr().out
     assert '3 appearances' in out
     rows = [
@@ -88,6 +90,21 @@ def test_demo_prints_and_draws_the_appearances(footage, monkeypatch, capsys):
     assert sorted((row[1], row[2]) for row in rows) == [('cam1', '0:00:00.6'),
                                                         ('cam1', '0:00:04.0'),
                                                         ('cam2', '0:00:01.0')]
+    # the JSON holds the same appearances, in the table's order
+    with open(root / 'seen.json') as f:
+        record = json.load(f)
+    assert [(a['camera'], a['start'], a['end']) for a in record['appearances']
+            ] == [(row[1], pytest.approx(seconds(row[2]), abs=0.05),
+                   pytest.approx(seconds(row[3]), abs=0.05)) for row in rows]
+    for appearance in record['appearances']:
+        assert len(appearance['matches']) == appearance['num_frames'] >= 1
+        assert appearance['best']['similarity'] == max(
+            m['similarity'] for m in appearance['matches']) >= 0.99
+        assert osp.basename(osp.dirname(
+            appearance['source'])) == appearance['camera']
+    assert sorted((t['camera'], len(t['intervals']))
+                  for t in record['timelines']) == [('cam1', 2), ('cam2', 1)]
+    assert record['query']['box'] == [float(v) for v in box]
     assert '  cam1: 2 visits' in out and '  cam2: 1 visits' in out
     drawn = mmcv.imread(str(root / 'seen.jpg'))
     # query crop 40 x 120 -> 20 x 60; three 320 x 240 frames -> 80 x 60
