@@ -168,3 +168,23 @@ def test_fast_scan_faiss_index_saved_and_loaded(tmp_path):
     (tmp_path / 'idx' / 'faiss_ivf.json').write_text(json.dumps(record))
     with pytest.raises(ValueError, match=r"faiss_ivf.json: encoding must"):
         FaissIVFBackend.load(folder, GalleryIndex.load(folder))
+
+
+def test_faiss_defaults_follow_the_gallery():
+    # 4000 detections: 63 cells, half of them (rounded up) visited; 32-d
+    # embeddings: 16 sub-vectors of 2 dimensions, 10 candidates per match
+    index, queries = clustered_index()
+    backend = FaissIVFBackend()
+    assert (backend.nprobe, backend.encoding,
+            backend.overfetch) == (None, ) * 3
+    found, _ = index.rank(queries, 10, 0.5, backend=backend)
+    assert (backend.faiss_index.nlist, backend.nprobe, backend.encoding,
+            backend.overfetch) == (63, 32, 'PQ16x4fs', 10)
+    assert recall(found, index.rank(queries, 10, 0.5)[0]) >= 0.95
+    # an odd dimension has no 2-d sub-vectors: float cells, 4 candidates;
+    # what is given is kept
+    index, queries = clustered_index(num_boxes=1000, dim=33)
+    backend = FaissIVFBackend(nprobe=3)
+    index.rank(queries, backend=backend)
+    assert (backend.faiss_index.nlist, backend.nprobe, backend.encoding,
+            backend.overfetch) == (25, 3, 'Flat', 4)

@@ -19,7 +19,7 @@ def test_benchmark_search_index_prints_its_table(tmp_path):
     out = run_script(SCRIPT, '--boxes', '3000', '--dim', '32',
                      '--batch', '5', '--repeats', '1', '--tmp-dir',
                      str(tmp_path), '--backends', *backends, '--nprobe', '8',
-                     '32')
+                     '32', '--faiss-encoding', 'Flat')
     assert 'index: 3,000 detections (clustered), 32-d, 600 images' in out
     exact = re.search(
         r'^exact +0\.\d +0\.00\d +\d+\.\d+ +\d+\.\d+ +\d+\.\d+ '

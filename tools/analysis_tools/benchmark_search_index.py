@@ -87,17 +87,20 @@ def parse_args():
         '--nprobe',
         type=int,
         nargs='+',
-        default=[32],
-        help='faiss cells visited; several values share one faiss build')
+        default=[None],
+        help='faiss cells visited; several values share one faiss build '
+        '(default: the backend\'s, half of the cells)')
     parser.add_argument(
         '--faiss-encoding',
-        default='Flat',
-        help="faiss cell storage: 'Flat', 'SQ8' or 'PQ<M>x4fs'")
+        default=None,
+        help="faiss cell storage: 'Flat', 'SQ8' or 'PQ<M>x4fs' (default: "
+        "the backend's, PQ<D/2>x4fs)")
     parser.add_argument(
         '--overfetch',
         type=int,
-        default=4,
-        help='faiss candidates re-scored exactly per kept match')
+        default=None,
+        help='faiss candidates re-scored exactly per kept match (default: '
+        "the backend's)")
     parser.add_argument(
         '--tmp-dir', default=None, help='where the arrays are generated')
     parser.add_argument('--seed', type=int, default=0)
@@ -229,7 +232,8 @@ def main():
                     faiss_backend.build(index)
                     build = time.perf_counter() - start
                 backend = faiss_backend
-                backend.nprobe = nprobe
+                if nprobe is not None:
+                    backend.nprobe = nprobe
                 faiss_index = backend.faiss_index
                 held = faiss_index.ntotal * (faiss_index.code_size + 8) + \
                     faiss_index.nlist * args.dim * 4
@@ -248,8 +252,8 @@ def main():
                 exact_top = top
             found = recall(top, exact_top) if exact_top is not None else None
             label = name if name.startswith('exact') else (
-                f'faiss IVF{faiss_index.nlist},{args.faiss_encoding} '
-                f'nprobe={nprobe}')
+                f'faiss IVF{faiss_index.nlist},{backend.encoding} '
+                f'nprobe={backend.nprobe}')
             rows.append((label, build, held / 1e9, peak_rss_gb(), one * 1e3,
                          many * 1e3, found))
         print(f'{"backend":34s} {"build s":>8s} {"held GB":>8s} '
