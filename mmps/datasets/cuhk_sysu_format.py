@@ -33,6 +33,17 @@ GALLERY_SIZES = (50, 100, 500, 1000, 2000, 4000)
 PROTOCOL_LAYOUT_VERSION = 1
 #: Version of :class:`ImageBoxes`' arrays in the parse cache.
 IMAGES_LAYOUT_VERSION = 1
+#: Version and layout (see :func:`_check_layout`) of the parsed
+#: ``pool.mat`` in the parse cache.
+POOL_LAYOUT_VERSION = 1
+POOL_LAYOUT = dict(names=('U', ('I', )))
+#: Version and layout of the parsed ``Train.mat`` in the parse cache
+#: (A appearances, L identities).
+TRAIN_LAYOUT_VERSION = 1
+TRAIN_LAYOUT = dict(
+    idnames=('U', ('L', )),
+    image_names=('U', ('A', )),
+    records=('f', ('A', 5)))
 #: Evaluation subsets papers report: name -> (file, key). Each file is laid
 #: out like a TestG file (Query and Gallery per entry), for some queries.
 SUBSETS = dict(
@@ -310,19 +321,44 @@ def parse_images_file(path: str) -> ImageBoxes:
     return ImageBoxes(names, boxes, raw_boxes)
 
 
-def load_pool(data_root: str) -> List[str]:
-    """Read ``annotation/pool.mat``: the names of the gallery images."""
+def load_pool(data_root: str, cache_dir: Optional[str] = None) -> List[str]:
+    """Read ``annotation/pool.mat``, once: the names of the gallery images.
+
+    Args:
+        data_root (str): The CUHK-SYSU root.
+        cache_dir (str, optional): The cache folder (see
+            :func:`mmps.datasets.parse_cache.cache_dir_of`).
+
+    Returns:
+        list[str]: The gallery image names, in file order.
+    """
     path = osp.join(data_root, POOL_FILE)
+    check_file(path, 'CUHK-SYSU gallery pool')
+    arrays = cached_parse(
+        path,
+        lambda: dict(names=_strings(parse_pool_file(path))),
+        f'pool/{POOL_LAYOUT_VERSION}',
+        lambda arrays: _check_layout(POOL_LAYOUT, arrays, path),
+        cache_dir=cache_dir)
+    return arrays['names'].tolist()
+
+
+def parse_pool_file(path: str) -> List[str]:
+    """Parse ``pool.mat``; see :func:`load_pool`."""
     _, pool = load_mat(path, ['pool'], 'CUHK-SYSU gallery pool')
     return mat_cell_strings(pool)
 
 
 def load_train_appearances(
-        data_root: str) -> Tuple[List[str], List[str], np.ndarray]:
-    """Read ``Train.mat``: every appearance of every training identity.
+    data_root: str,
+    cache_dir: Optional[str] = None
+) -> Tuple[List[str], List[str], np.ndarray]:
+    """Read ``Train.mat``, once: every appearance of every training identity.
 
     Args:
         data_root (str): The CUHK-SYSU root.
+        cache_dir (str, optional): The cache folder (see
+            :func:`mmps.datasets.parse_cache.cache_dir_of`).
 
     Returns:
         tuple: ``idnames`` (list[str], one per identity, in file order),
@@ -331,6 +367,24 @@ def load_train_appearances(
         ``x, y, w, h`` as stored).
     """
     path = osp.join(data_root, TRAIN_FILE)
+    check_file(path, 'CUHK-SYSU training identities')
+
+    def parse() -> Dict[str, np.ndarray]:
+        idnames, image_names, records = parse_train_file(path)
+        return dict(
+            idnames=_strings(idnames),
+            image_names=_strings(image_names),
+            records=records)
+
+    arrays = cached_parse(
+        path, parse, f'train/{TRAIN_LAYOUT_VERSION}',
+        lambda arrays: _check_layout(TRAIN_LAYOUT, arrays, path), cache_dir)
+    return (arrays['idnames'].tolist(), arrays['image_names'].tolist(),
+            arrays['records'])
+
+
+def parse_train_file(path: str) -> Tuple[List[str], List[str], np.ndarray]:
+    """Parse ``Train.mat``; see :func:`load_train_appearances`."""
     _, train = load_mat(path, ['Train'], 'CUHK-SYSU training identities')
     idnames, image_names, records = [], [], []
     for index, cell in enumerate(np.asarray(train, dtype=object).flat):
