@@ -10,6 +10,7 @@ truth comes from the config's test dataset, the protocol from its
 ``test_evaluator``. Pickles are refused: loading one runs any code it holds.
 """
 import argparse
+import gc
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
@@ -46,6 +47,11 @@ def parse_args():
 
 def main():
     """Load, merge, score and print."""
+    # the ~400,000 objects of the imported modules never become garbage:
+    # the collections the evaluation's many small objects trigger (and
+    # mmengine's gc.collect() after building each dataset) skip them, which
+    # saves about a second at CUHK-SYSU's size
+    gc.freeze()
     args = parse_args()
     predictions = load_predictions(
         args.predictions, allow_pickle=args.allow_pickle)
