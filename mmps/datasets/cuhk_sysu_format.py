@@ -85,16 +85,12 @@ class ImageBoxes:
             raw_boxes=np.concatenate(self.raw_boxes + [np.zeros((0, 4))]))
 
     @classmethod
-    def from_arrays(cls, arrays: Dict[str, np.ndarray],
-                    where: str) -> 'ImageBoxes':
-        """Build from :meth:`arrays`, checking the layout.
+    def check_arrays(cls, arrays: Dict[str, np.ndarray], where: str) -> None:
+        """Check arrays of the layout of :meth:`arrays`.
 
         Args:
             arrays (dict[str, np.ndarray]): The arrays by name.
             where (str): Their origin, for errors.
-
-        Returns:
-            :obj:`ImageBoxes`: The images and their boxes.
 
         Raises:
             ValueError: If an array is missing, of another kind or shape,
@@ -104,7 +100,21 @@ class ImageBoxes:
         counts = arrays['box_counts']
         if counts.sum() != len(arrays['boxes']) or (counts < 0).any():
             raise ValueError(f'{where}: the box counts do not fit the boxes')
-        starts = np.cumsum(counts)[:-1]
+
+    @classmethod
+    def from_arrays(cls, arrays: Dict[str, np.ndarray],
+                    where: str) -> 'ImageBoxes':
+        """Build from :meth:`arrays`, checking them (:meth:`check_arrays`).
+
+        Args:
+            arrays (dict[str, np.ndarray]): The arrays by name.
+            where (str): Their origin, for errors.
+
+        Returns:
+            :obj:`ImageBoxes`: The images and their boxes.
+        """
+        cls.check_arrays(arrays, where)
+        starts = np.cumsum(arrays['box_counts'])[:-1]
         return cls(arrays['names'].tolist(), np.split(arrays['boxes'], starts),
                    np.split(arrays['raw_boxes'], starts))
 
@@ -288,7 +298,7 @@ def load_images(data_root: str, cache_dir: Optional[str] = None) -> ImageBoxes:
         path,
         lambda: parse_images_file(path).arrays(),
         f'image_boxes/{IMAGES_LAYOUT_VERSION}',
-        lambda arrays: ImageBoxes.from_arrays(arrays, path),
+        lambda arrays: ImageBoxes.check_arrays(arrays, path),
         cache_dir=cache_dir)
     return ImageBoxes.from_arrays(arrays, path)
 
