@@ -179,9 +179,21 @@ class _Candidates:
             scores[self.rows, self.columns] = dense_scores[self.rows,
                                                            self.det_index]
         elif len(self.rows):
-            scores[self.rows, self.columns] = np.einsum(
-                'nd,nd->n', query_embeddings[self.rows],
-                detections.embeddings[self.det_index])
+            gathered = detections.embeddings[self.det_index]
+            similarities = np.empty(
+                len(self.rows), np.result_type(query_embeddings, gathered))
+            # the rows of a query are one run: its embedding is broadcast
+            # along them, not copied once per candidate
+            ends = np.searchsorted(self.rows, np.arange(1, self.shape[0] + 1))
+            start = 0
+            for query, end in enumerate(ends.tolist()):
+                similarities[start:end] = np.einsum(
+                    'nd,nd->n',
+                    np.broadcast_to(query_embeddings[query],
+                                    (end - start, gathered.shape[1])),
+                    gathered[start:end])
+                start = end
+            scores[self.rows, self.columns] = similarities
         return scores
 
 
