@@ -19,7 +19,6 @@ from mmengine.registry import init_default_scope
 from mmps.evaluation import load_predictions
 from mmps.evaluation.offline import dataset_ground_truth, merge_predictions
 from mmps.registry import DATASETS, METRICS
-from mmps.utils import register_all_modules
 from mmps.utils.warning_filters import ignore_pkg_resources_warning
 
 ignore_pkg_resources_warning()
@@ -55,7 +54,9 @@ def main():
     args = parse_args()
     predictions = load_predictions(
         args.predictions, allow_pickle=args.allow_pickle)
-    register_all_modules(init_default_scope=False)
+    # no register_all_modules: the registries import the modules the config
+    # names from their locations (mmps.datasets, mmps.evaluation, mmdet's
+    # transforms), not the models, engine and visualization (1-2 s)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
