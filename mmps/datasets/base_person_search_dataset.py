@@ -1,6 +1,6 @@
 # Copyright (c) mmps contributors. All rights reserved.
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmdet.datasets import BaseDetDataset
@@ -181,6 +181,91 @@ class BasePersonSearchDataset(BaseDetDataset):
         """
         return read_image_sizes([self.image_path(f) for f in filenames], where,
                                 declared)
+
+    def make_data_list(
+            self,
+            filenames: Sequence[str],
+            boxes: Sequence[np.ndarray],
+            person_ids: Sequence[np.ndarray],
+            where: Union[str, Sequence[str]],
+            image_sizes: np.ndarray,
+            cam_ids: Optional[Sequence[Optional[int]]] = None,
+            query_indices: Optional[Sequence[int]] = None,
+            ignore_flags: Optional[Sequence[np.ndarray]] = None) -> List[dict]:
+        """Entries ``img_id`` 0..N-1, each as :meth:`make_data_info` makes
+        it, with the boxes of all entries checked and clipped at once.
+
+        Args:
+            filenames (Sequence[str]): Image file names relative to
+                :attr:`img_dir`, N of them.
+            boxes (Sequence[np.ndarray]): ``x1, y1, x2, y2`` boxes of each
+                entry, (n_i, 4).
+            person_ids (Sequence[np.ndarray]): Person ids of each entry's
+                boxes, (n_i, ).
+            where (str | Sequence[str]): Annotation file of all entries, or
+                of each, for errors.
+            image_sizes (np.ndarray): ``width, height`` of each image, (N,
+                2), from :meth:`read_image_sizes`.
+            cam_ids (Sequence[int | None], optional): Camera of each image.
+            query_indices (Sequence[int], optional): Index of each query,
+                for the query split.
+            ignore_flags (Sequence[np.ndarray], optional): 1 for boxes to
+                ignore, per entry (n_i, ).
+
+        Returns:
+            list[dict]: The entries, equal to those of
+            :meth:`make_data_info`.
+
+        Raises:
+            ValueError: The error of :meth:`make_data_info` for the first
+                entry with a bad box.
+        """
+        count = len(filenames)
+        boxes = [np.asarray(b, dtype=np.float64).reshape(-1, 4) for b in boxes]
+        lengths = np.array([len(b) for b in boxes], dtype=np.int64)
+        flat = np.concatenate(boxes + [np.zeros((0, 4))])
+        sizes = np.asarray(image_sizes, dtype=np.int64).reshape(count, 2)
+        limits = np.repeat(sizes, lengths, axis=0)[:, [0, 1, 0, 1]]
+        clipped = flat.clip(0, limits)
+        valid = np.isfinite(flat).all(axis=1)
+        for box in (flat, clipped):
+            valid &= (box[:, 2] > box[:, 0]) & (box[:, 3] > box[:, 1])
+        if not valid.all():  # make_data_info names the first bad box
+            for index in range(count):
+                self.make_data_info(
+                    index, filenames[index], boxes[index], person_ids[index],
+                    where if isinstance(where, str) else where[index],
+                    sizes[index])
+        rows = clipped.astype(np.float32).tolist()
+        ids = np.concatenate([np.asarray(p).reshape(-1) for p in person_ids] +
+                             [np.zeros(0)]).astype(np.int64).tolist()
+        flags = [0] * len(rows) if ignore_flags is None else np.concatenate(
+            [np.asarray(f).reshape(-1)
+             for f in ignore_flags] + [np.zeros(0)]).astype(np.int64).tolist()
+        ends = np.cumsum(lengths).tolist()
+        data_list = []
+        for index, filename in enumerate(filenames):
+            start, end = ends[index] - int(lengths[index]), ends[index]
+            data_info = dict(
+                img_path=self.image_path(filename),
+                img_id=index,
+                width=int(sizes[index, 0]),
+                height=int(sizes[index, 1]),
+                instances=[
+                    dict(
+                        bbox=rows[i],
+                        bbox_label=0,
+                        ignore_flag=flags[i],
+                        person_id=ids[i]) for i in range(start, end)
+                ])
+            cam_id = None if cam_ids is None else cam_ids[index]
+            if cam_id is not None:
+                data_info['cam_id'] = cam_id
+            if query_indices is not None:
+                data_info.update(
+                    is_query=True, query_index=query_indices[index])
+            data_list.append(data_info)
+        return data_list
 
     def make_data_info(self,
                        img_id: int,

@@ -239,20 +239,14 @@ class CocoPersonSearchDataset(BasePersonSearchDataset):
             content.box_image, minlength=len(content.file_names))
         starts = np.concatenate([[0], np.cumsum(counts)])
         sizes = self._image_sizes(content, np.arange(len(content.file_names)))
-        data_list = []
-        for row, name in enumerate(content.file_names):
-            boxes = order[starts[row]:starts[row + 1]]
-            data_list.append(
-                self.make_data_info(
-                    row,
-                    name,
-                    content.boxes[boxes],
-                    person_ids[boxes],
-                    content.path,
-                    sizes[row],
-                    cam_id=self._cam_id(content, row),
-                    ignore_flags=content.ignore_flags[boxes]))
-        return data_list
+        rows = range(len(content.file_names))
+        boxes = [order[starts[row]:starts[row + 1]] for row in rows]
+        return self.make_data_list(
+            content.file_names, [content.boxes[b] for b in boxes],
+            [person_ids[b] for b in boxes],
+            content.path,
+            sizes, [self._cam_id(content, row) for row in rows],
+            ignore_flags=[content.ignore_flags[b] for b in boxes])
 
     @staticmethod
     def _cam_id(content: CocoPersonSearchFile, row: int) -> Optional[int]:
@@ -279,15 +273,11 @@ class CocoPersonSearchDataset(BasePersonSearchDataset):
             raise ValueError(f'{content.path} has no "queries": the query '
                              'split needs them')
         sizes = self._image_sizes(content, content.query_image)
-        return [
-            self.make_data_info(
-                index,
-                content.file_names[row],
-                content.query_boxes[index][None],
-                content.query_person_ids[index:index + 1],
-                content.path,
-                sizes[index],
-                cam_id=self._cam_id(content, row),
-                query_index=index)
-            for index, row in enumerate(content.query_image)
-        ]
+        rows = content.query_image
+        return self.make_data_list(
+            [content.file_names[row] for row in rows],
+            content.query_boxes[:, None],
+            content.query_person_ids[:, None],
+            content.path,
+            sizes, [self._cam_id(content, row) for row in rows],
+            query_indices=range(len(rows)))

@@ -59,11 +59,9 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
         ]
         where = osp.join(self.data_root, IMAGES_FILE)
         sizes = self.read_image_sizes([images.names[i] for i in rows], where)
-        return [
-            self.make_data_info(img_id, images.names[i], images.boxes[i],
-                                person_ids[i], where, size)
-            for img_id, (i, size) in enumerate(zip(rows, sizes))
-        ]
+        return self.make_data_list([images.names[i] for i in rows],
+                                   [images.boxes[i] for i in rows],
+                                   [person_ids[i] for i in rows], where, sizes)
 
     def load_gallery(self) -> List[dict]:
         """Pool images; query persons labeled from ``TestG50.mat``."""
@@ -81,11 +79,9 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
                 raise ValueError(f'gallery image {name!r} of the pool is '
                                  f'missing from {where}')
         sizes = self.read_image_sizes(pool, where)
-        return [
-            self.make_data_info(img_id, name, images.boxes[image_index[name]],
-                                person_ids[image_index[name]], where, size)
-            for img_id, (name, size) in enumerate(zip(pool, sizes))
-        ]
+        rows = [image_index[name] for name in pool]
+        return self.make_data_list(pool, [images.boxes[i] for i in rows],
+                                   [person_ids[i] for i in rows], where, sizes)
 
     def load_query(self) -> List[dict]:
         """The 2900 queries of ``TestG50.mat``, each in a gallery image."""
@@ -99,17 +95,10 @@ class CUHKSYSUDataset(BasePersonSearchDataset):
                                  f'{name!r}, which is not a gallery image '
                                  f'of the pool')
         sizes = self.read_image_sizes(query_names, path)
-        data_list = []
-        for index, (name, box, person_id) in enumerate(
-                zip(query_names, protocol.query_boxes,
-                    protocol.query_person_ids)):
-            data_list.append(
-                self.make_data_info(
-                    index,
-                    name,
-                    box[None],
-                    np.array([person_id]),
-                    path,
-                    sizes[index],
-                    query_index=index))
-        return data_list
+        return self.make_data_list(
+            query_names,
+            protocol.query_boxes[:, None],
+            protocol.query_person_ids[:, None],
+            path,
+            sizes,
+            query_indices=range(len(query_names)))

@@ -33,6 +33,17 @@ GALLERY_SIZES = (50, 100, 500, 1000, 2000, 4000)
 PROTOCOL_LAYOUT_VERSION = 1
 #: Version of :class:`ImageBoxes`' arrays in the parse cache.
 IMAGES_LAYOUT_VERSION = 1
+#: Version and layout (see :func:`_check_layout`) of the parsed
+#: ``pool.mat`` in the parse cache.
+POOL_LAYOUT_VERSION = 1
+POOL_LAYOUT = dict(names=('U', ('I', )))
+#: Version and layout of the parsed ``Train.mat`` in the parse cache
+#: (A appearances, L identities).
+TRAIN_LAYOUT_VERSION = 1
+TRAIN_LAYOUT = dict(
+    idnames=('U', ('L', )),
+    image_names=('U', ('A', )),
+    records=('f', ('A', 5)))
 #: Evaluation subsets papers report: name -> (file, key). Each file is laid
 #: out like a TestG file (Query and Gallery per entry), for some queries.
 SUBSETS = dict(
@@ -74,16 +85,12 @@ class ImageBoxes:
             raw_boxes=np.concatenate(self.raw_boxes + [np.zeros((0, 4))]))
 
     @classmethod
-    def from_arrays(cls, arrays: Dict[str, np.ndarray],
-                    where: str) -> 'ImageBoxes':
-        """Build from :meth:`arrays`, checking the layout.
+    def check_arrays(cls, arrays: Dict[str, np.ndarray], where: str) -> None:
+        """Check arrays of the layout of :meth:`arrays`.
 
         Args:
             arrays (dict[str, np.ndarray]): The arrays by name.
             where (str): Their origin, for errors.
-
-        Returns:
-            :obj:`ImageBoxes`: The images and their boxes.
 
         Raises:
             ValueError: If an array is missing, of another kind or shape,
@@ -93,7 +100,21 @@ class ImageBoxes:
         counts = arrays['box_counts']
         if counts.sum() != len(arrays['boxes']) or (counts < 0).any():
             raise ValueError(f'{where}: the box counts do not fit the boxes')
-        starts = np.cumsum(counts)[:-1]
+
+    @classmethod
+    def from_arrays(cls, arrays: Dict[str, np.ndarray],
+                    where: str) -> 'ImageBoxes':
+        """Build from :meth:`arrays`, checking them (:meth:`check_arrays`).
+
+        Args:
+            arrays (dict[str, np.ndarray]): The arrays by name.
+            where (str): Their origin, for errors.
+
+        Returns:
+            :obj:`ImageBoxes`: The images and their boxes.
+        """
+        cls.check_arrays(arrays, where)
+        starts = np.cumsum(arrays['box_counts'])[:-1]
         return cls(arrays['names'].tolist(), np.split(arrays['boxes'], starts),
                    np.split(arrays['raw_boxes'], starts))
 
@@ -277,7 +298,7 @@ def load_images(data_root: str, cache_dir: Optional[str] = None) -> ImageBoxes:
         path,
         lambda: parse_images_file(path).arrays(),
         f'image_boxes/{IMAGES_LAYOUT_VERSION}',
-        lambda arrays: ImageBoxes.from_arrays(arrays, path),
+        lambda arrays: ImageBoxes.check_arrays(arrays, path),
         cache_dir=cache_dir)
     return ImageBoxes.from_arrays(arrays, path)
 
@@ -310,19 +331,44 @@ def parse_images_file(path: str) -> ImageBoxes:
     return ImageBoxes(names, boxes, raw_boxes)
 
 
-def load_pool(data_root: str) -> List[str]:
-    """Read ``annotation/pool.mat``: the names of the gallery images."""
+def load_pool(data_root: str, cache_dir: Optional[str] = None) -> List[str]:
+    """Read ``annotation/pool.mat``, once: the names of the gallery images.
+
+    Args:
+        data_root (str): The CUHK-SYSU root.
+        cache_dir (str, optional): The cache folder (see
+            :func:`mmps.datasets.parse_cache.cache_dir_of`).
+
+    Returns:
+        list[str]: The gallery image names, in file order.
+    """
     path = osp.join(data_root, POOL_FILE)
+    check_file(path, 'CUHK-SYSU gallery pool')
+    arrays = cached_parse(
+        path,
+        lambda: dict(names=_strings(parse_pool_file(path))),
+        f'pool/{POOL_LAYOUT_VERSION}',
+        lambda arrays: _check_layout(POOL_LAYOUT, arrays, path),
+        cache_dir=cache_dir)
+    return arrays['names'].tolist()
+
+
+def parse_pool_file(path: str) -> List[str]:
+    """Parse ``pool.mat``; see :func:`load_pool`."""
     _, pool = load_mat(path, ['pool'], 'CUHK-SYSU gallery pool')
     return mat_cell_strings(pool)
 
 
 def load_train_appearances(
-        data_root: str) -> Tuple[List[str], List[str], np.ndarray]:
-    """Read ``Train.mat``: every appearance of every training identity.
+    data_root: str,
+    cache_dir: Optional[str] = None
+) -> Tuple[List[str], List[str], np.ndarray]:
+    """Read ``Train.mat``, once: every appearance of every training identity.
 
     Args:
         data_root (str): The CUHK-SYSU root.
+        cache_dir (str, optional): The cache folder (see
+            :func:`mmps.datasets.parse_cache.cache_dir_of`).
 
     Returns:
         tuple: ``idnames`` (list[str], one per identity, in file order),
@@ -331,6 +377,24 @@ def load_train_appearances(
         ``x, y, w, h`` as stored).
     """
     path = osp.join(data_root, TRAIN_FILE)
+    check_file(path, 'CUHK-SYSU training identities')
+
+    def parse() -> Dict[str, np.ndarray]:
+        idnames, image_names, records = parse_train_file(path)
+        return dict(
+            idnames=_strings(idnames),
+            image_names=_strings(image_names),
+            records=records)
+
+    arrays = cached_parse(
+        path, parse, f'train/{TRAIN_LAYOUT_VERSION}',
+        lambda arrays: _check_layout(TRAIN_LAYOUT, arrays, path), cache_dir)
+    return (arrays['idnames'].tolist(), arrays['image_names'].tolist(),
+            arrays['records'])
+
+
+def parse_train_file(path: str) -> Tuple[List[str], List[str], np.ndarray]:
+    """Parse ``Train.mat``; see :func:`load_train_appearances`."""
     _, train = load_mat(path, ['Train'], 'CUHK-SYSU training identities')
     idnames, image_names, records = [], [], []
     for index, cell in enumerate(np.asarray(train, dtype=object).flat):

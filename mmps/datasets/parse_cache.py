@@ -6,7 +6,10 @@ per query and gallery entry) takes seconds, many times the evaluation it
 serves. The arrays parsed from a file are kept in an ``.npz`` file of the
 cache folder, valid while the file keeps its path, size and modification
 time (``st_mtime_ns``); a cache file that is unreadable, of another source
-or of another layout is ignored and rewritten. Cache files hold plain
+or of another layout is ignored and rewritten. Arrays computed from many
+files (the sizes of a dataset's images, from their headers) are kept the
+same way, valid while every file keeps its size and modification time
+(see :mod:`mmps.datasets.image_headers`). Cache files hold plain
 arrays (numbers and strings) and are read with ``allow_pickle=False``:
 reading one never runs code.
 
@@ -65,31 +68,51 @@ def _source(path: str, parser: str) -> str:
         sort_keys=True)
 
 
-def cache_file_of(path: str, parser: str, cache_dir: str) -> str:
-    """The cache file of a source file and parser.
+def cache_file_of(name: str,
+                  identity: str,
+                  cache_dir: Optional[str] = None) -> Optional[str]:
+    """The cache file of some arrays, None when caching is off.
 
     Args:
-        path (str): The source file.
-        parser (str): Names the parser and its output layout, e.g.
-            ``'search_protocol/TestG100/v1'``.
-        cache_dir (str): The cache folder.
+        name (str): Starts the file's name, for people (e.g. the source
+            file's name).
+        identity (str): What the arrays are of (e.g. the source file's path
+            and the parser); one cache file per identity.
+        cache_dir (str, optional): See :func:`cache_dir_of`.
 
     Returns:
-        str: ``<cache_dir>/<file name>-<hash of path and parser>.npz``.
+        str, optional: ``<cache folder>/<name>-<hash of identity>.npz``.
     """
-    digest = hashlib.sha1(f'{osp.abspath(path)}\n{parser}'.encode())
-    return osp.join(cache_dir,
-                    f'{osp.basename(path)}-{digest.hexdigest()[:16]}.npz')
+    folder = cache_dir_of(cache_dir)
+    if folder is None:
+        return None
+    digest = hashlib.sha1(identity.encode()).hexdigest()[:16]
+    return osp.join(folder, f'{name}-{digest}.npz')
 
 
-def _read(cache_file: str, source: str) -> Optional[Arrays]:
-    """The arrays of a cache file made from ``source``, else None."""
+def read_cache(cache_file: str, source: str,
+               check: Callable[[Arrays], object]) -> Optional[Arrays]:
+    """The arrays of a cache file made from ``source``, else None.
+
+    Args:
+        cache_file (str): From :func:`cache_file_of`.
+        source (str): The state of the files the arrays were computed
+            from (e.g. their sizes and modification times), as the file
+            must have recorded it.
+        check (Callable[[dict[str, np.ndarray]], object]): Raises a
+            ValueError for arrays of the wrong layout: such a cache file is
+            ignored (logged).
+
+    Returns:
+        dict[str, np.ndarray], optional: The arrays; None for a missing,
+        unreadable, stale or ill-formed cache file.
+    """
     try:
         with np.load(cache_file, allow_pickle=False) as content:
             if SOURCE_KEY not in content.files or str(
                     content[SOURCE_KEY]) != source:
                 return None
-            return {
+            arrays = {
                 key: content[key]
                 for key in content.files if key != SOURCE_KEY
             }
@@ -101,10 +124,26 @@ def _read(cache_file: str, source: str) -> Optional[Arrays]:
             f'{error}',
             logger='current')
         return None
+    try:
+        check(arrays)
+    except ValueError as error:
+        print_log(
+            f'ignoring the annotation cache {cache_file}: {error}',
+            logger='current')
+        return None
+    return arrays
 
 
-def _write(cache_file: str, source: str, arrays: Arrays) -> None:
-    """Write a cache file atomically; a failure is logged, not raised."""
+def write_cache(cache_file: str, source: str, arrays: Arrays) -> None:
+    """Write a cache file atomically; a failure is logged, not raised.
+
+    Args:
+        cache_file (str): From :func:`cache_file_of`.
+        source (str): See :func:`read_cache`, taken before the arrays were
+            computed (a file changed meanwhile is then read again later).
+        arrays (dict[str, np.ndarray]): Arrays without Python objects
+            (``dtype=object``).
+    """
     try:
         with atomic_write(cache_file) as file:
             np.savez(file, **{SOURCE_KEY: np.array(source)}, **arrays)
@@ -135,21 +174,14 @@ def cached_parse(path: str,
     Returns:
         dict[str, np.ndarray]: The arrays, equal to ``parse()``'s.
     """
-    folder = cache_dir_of(cache_dir)
-    if folder is None:
+    cache_file = cache_file_of(
+        osp.basename(path), f'{osp.abspath(path)}\n{parser}', cache_dir)
+    if cache_file is None:
         return parse()
     # taken before parsing: a file changed meanwhile is parsed again later
     source = _source(path, parser)
-    cache_file = cache_file_of(path, parser, folder)
-    arrays = _read(cache_file, source)
-    if arrays is not None:
-        try:
-            check(arrays)
-            return arrays
-        except ValueError as error:
-            print_log(
-                f'ignoring the annotation cache {cache_file}: {error}',
-                logger='current')
-    arrays = parse()
-    _write(cache_file, source, arrays)
+    arrays = read_cache(cache_file, source, check)
+    if arrays is None:
+        arrays = parse()
+        write_cache(cache_file, source, arrays)
     return arrays

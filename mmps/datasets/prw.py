@@ -140,38 +140,27 @@ class PRWDataset(BasePersonSearchDataset):
                                  [np.zeros(0, dtype=np.int64)])
         labeled_ids = np.unique(raw_ids[raw_ids >= 0])
         self.set_num_person_ids(len(labeled_ids))
-        sizes = self._image_sizes(frames, 'train')
-        data_list = []
-        for frame, (boxes, ids), size in zip(frames, annotations, sizes):
-            person_ids = contiguous_ids(ids, labeled_ids)
-            data_list.append(
-                self.make_data_info(
-                    len(data_list),
-                    f'{frame}.jpg',
-                    boxes,
-                    person_ids,
-                    self._annotation_path(frame),
-                    size,
-                    cam_id=camera_of(frame)))
-        return data_list
+        return self._entries(
+            frames, annotations, self._image_sizes(frames, 'train'),
+            [contiguous_ids(ids, labeled_ids) for _, ids in annotations])
+
+    def _entries(self, frames: List[str], annotations: list, sizes: np.ndarray,
+                 person_ids: List[np.ndarray]) -> List[dict]:
+        """One entry per frame, with its boxes and the given ids."""
+        return self.make_data_list([f'{frame}.jpg' for frame in frames],
+                                   [boxes
+                                    for boxes, _ in annotations], person_ids,
+                                   [self._annotation_path(f) for f in frames],
+                                   sizes, [camera_of(f) for f in frames])
 
     def load_gallery(self) -> List[dict]:
         """Test frames with their raw ids (-1 for unlabeled persons)."""
         frames = self._frames('test')
         sizes = self._image_sizes(frames, 'test')
-        data_list = []
-        for frame, (boxes, ids), size in zip(frames, self._load_frames(frames),
-                                             sizes):
-            data_list.append(
-                self.make_data_info(
-                    len(data_list),
-                    f'{frame}.jpg',
-                    boxes,
-                    np.where(ids < 0, UNLABELED_ID, ids),
-                    self._annotation_path(frame),
-                    size,
-                    cam_id=camera_of(frame)))
-        return data_list
+        annotations = self._load_frames(frames)
+        return self._entries(
+            frames, annotations, sizes,
+            [np.where(ids < 0, UNLABELED_ID, ids) for _, ids in annotations])
 
     def load_query(self) -> List[dict]:
         """Queries of ``query_info.txt``, each in a test frame."""
@@ -186,16 +175,10 @@ class PRWDataset(BasePersonSearchDataset):
                                  f'frame_test.mat')
         sizes = self.read_image_sizes(
             [f'{frame}.jpg' for *_, frame in queries], path)
-        data_list = []
-        for index, (person_id, box, frame) in enumerate(queries):
-            data_list.append(
-                self.make_data_info(
-                    index,
-                    f'{frame}.jpg',
-                    box[None],
-                    np.array([person_id]),
-                    path,
-                    sizes[index],
-                    cam_id=camera_of(frame),
-                    query_index=index))
-        return data_list
+        return self.make_data_list(
+            [f'{frame}.jpg'
+             for *_, frame in queries], [box[None] for _, box, _ in queries],
+            [np.array([person_id]) for person_id, *_ in queries],
+            path,
+            sizes, [camera_of(frame) for *_, frame in queries],
+            query_indices=range(len(queries)))

@@ -9,12 +9,15 @@ import pytest
 from scipy.io import savemat
 
 from mmps.datasets import cuhk_sysu_format
-from mmps.datasets.cuhk_sysu_format import (SearchProtocol, load_images,
-                                            load_protocol, parse_images_file,
+from mmps.datasets.cuhk_sysu_format import (POOL_FILE, TRAIN_FILE,
+                                            SearchProtocol, load_images,
+                                            load_pool, load_protocol,
+                                            load_train_appearances,
+                                            parse_images_file,
                                             parse_protocol_file)
 from mmps.datasets.parse_cache import CACHE_DIR_ENV, cache_dir_of
-from .._fixtures import (CUHK_IMAGES, CUHK_TESTS, _protocol_structs,
-                         write_cuhk_sysu)
+from .._fixtures import (CUHK_IMAGES, CUHK_POOL, CUHK_TESTS, CUHK_TRAIN,
+                         _protocol_structs, write_cuhk_sysu)
 
 #: The fixture's queries with a third gallery image for the first one.
 LONGER_TESTS = [
@@ -249,3 +252,55 @@ def test_images_change_invalidates(protocol_file, monkeypatch):
     assert parses.count == 2
     _assert_same_images(load_images(root), parse_images_file(path))
     assert parses.count == 2
+
+
+@pytest.mark.parametrize('which', ['pool', 'train'])
+def test_pool_and_train_cache_hit_and_change(protocol_file, monkeypatch,
+                                             which):
+    """pool.mat and Train.mat: a cache hit equals a fresh parse (and the
+    fixture, by hand); a rewritten file is parsed again."""
+    root, _ = protocol_file
+    parser = 'parse_pool_file' if which == 'pool' else 'parse_train_file'
+    load = load_pool if which == 'pool' else load_train_appearances
+    path = osp.join(root, POOL_FILE if which == 'pool' else TRAIN_FILE)
+    parse = getattr(cuhk_sysu_format, parser)
+    parses = []
+    monkeypatch.setattr(cuhk_sysu_format, parser,
+                        lambda *args: parses.append(1) or parse(*args))
+
+    def same(got, want):
+        if which == 'pool':
+            assert got == want
+            return
+        assert got[:2] == want[:2] and got[2].dtype == want[2].dtype
+        np.testing.assert_array_equal(got[2], want[2])
+
+    first, second = load(root), load(root)
+    assert len(parses) == 1
+    same(second, parse(path))
+    same(second, first)
+    if which == 'pool':
+        assert second == CUHK_POOL
+    else:
+        assert second[0] == list(CUHK_TRAIN) and second[1] == [
+            name for scenes in CUHK_TRAIN.values() for name, _ in scenes
+        ]
+        np.testing.assert_array_equal(
+            second[2], [[i, *box]
+                        for i, scenes in enumerate(CUHK_TRAIN.values())
+                        for _, box in scenes])
+    stat = os.stat(path)
+    if which == 'pool':
+        write_cuhk_sysu(root, pool=CUHK_POOL[::-1])
+    else:
+        write_cuhk_sysu(root, train=dict(p1=CUHK_TRAIN['p1']))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))
+    changed = load(root)
+    assert len(parses) == 2
+    same(changed, parse(path))
+    if which == 'pool':
+        assert changed == CUHK_POOL[::-1]
+    else:
+        assert changed[0] == ['p1']
+    load(root)
+    assert len(parses) == 2

@@ -1,8 +1,7 @@
 # Copyright (c) mmps contributors. All rights reserved.
 from .cbgm import (QueryContext, build_query_contexts, context_rescore,
                    seqnet_query_contexts)
-from .detection import (average_precision, evaluate_detection,
-                        mutual_best_matches)
+from .detection import average_precision, evaluate_detection
 from .search import (GalleryDetections, LabelledCandidates, QueryGroundTruth,
                      SearchResults, iou_threshold, label_candidates,
                      rank_queries)
@@ -14,6 +13,5 @@ __all__ = [
     'QueryContext', 'QueryGroundTruth', 'SearchResults', 'average_precision',
     'build_query_contexts', 'choose_threshold', 'context_rescore',
     'evaluate_detection', 'iou_threshold', 'label_candidates',
-    'mutual_best_matches', 'precision_recall_curve', 'rank_queries',
-    'seqnet_query_contexts'
+    'precision_recall_curve', 'rank_queries', 'seqnet_query_contexts'
 ]

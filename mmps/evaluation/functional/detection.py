@@ -12,6 +12,7 @@ from typing import List, Tuple
 import numpy as np
 
 from mmps.structures import box_iou
+from .segments import expand_segments
 
 
 def average_precision(y_true: np.ndarray, y_score: np.ndarray) -> float:
@@ -41,58 +42,62 @@ def average_precision(y_true: np.ndarray, y_score: np.ndarray) -> float:
     return float((recall_gain * precision).sum())
 
 
-def _iou_blocks(gt_boxes: List[np.ndarray],
-                det_boxes: List[np.ndarray]) -> List[np.ndarray]:
-    """IoU of every ground truth with every detection, image by image.
+def _matched_detections(gt_boxes: List[np.ndarray],
+                        det_boxes: List[np.ndarray],
+                        iou_thr: float) -> np.ndarray:
+    """Detections matched to a ground-truth box of their image.
 
-    One call of mmdet's ``bbox_overlaps`` for all the images' pairs: a call
-    per image would cost more than the rest of the scoring.
+    A pair matches when its IoU reaches ``iou_thr`` and each is the other's
+    best overlap in the image (the first of equal overlaps, as
+    ``argmax``). Every (ground truth, detection) pair of every image is
+    scored at once: a loop over images would cost more than the rest of
+    the scoring.
 
     Args:
         gt_boxes (list[np.ndarray]): Ground truth of each image, (G_i, 4).
         det_boxes (list[np.ndarray]): Detections of each image, (D_i, 4).
-
-    Returns:
-        list[np.ndarray]: IoUs of each image, shape (G_i, D_i).
-    """
-    shapes = [(len(gts), len(dets)) for gts, dets in zip(gt_boxes, det_boxes)]
-    if not shapes:
-        return []
-    ious = box_iou(
-        np.concatenate([
-            np.repeat(gts, len(dets), axis=0)
-            for gts, dets in zip(gt_boxes, det_boxes)
-        ]),
-        np.concatenate([
-            np.tile(dets, (len(gts), 1))
-            for gts, dets in zip(gt_boxes, det_boxes)
-        ]),
-        is_aligned=True)
-    ends = np.cumsum([rows * cols for rows, cols in shapes])
-    return [
-        ious[end - rows * cols:end].reshape(rows, cols)
-        for end, (rows, cols) in zip(ends, shapes)
-    ]
-
-
-def mutual_best_matches(ious: np.ndarray, iou_thr: float) -> np.ndarray:
-    """Pairs that overlap enough and are each other's best overlap.
-
-    Args:
-        ious (np.ndarray): IoU of ground truth (rows) and detections
-            (columns), shape (G, D), both non-empty.
         iou_thr (float): The IoU a match needs.
 
     Returns:
-        np.ndarray: Whether each detection is matched, shape (D, ).
+        np.ndarray: Whether each detection, images concatenated, is
+        matched, shape (sum D_i, ).
     """
-    best_gt = ious.argmax(0)
-    best_det = ious.argmax(1)
-    gt_index = np.arange(ious.shape[0])[:, None]
-    det_index = np.arange(ious.shape[1])[None, :]
-    matched = (ious >= iou_thr) & (gt_index == best_gt[None, :]) & (
-        det_index == best_det[:, None])
-    return matched.any(0)
+    gt_counts = np.array([len(b) for b in gt_boxes], dtype=np.int64)
+    det_counts = np.array([len(b) for b in det_boxes], dtype=np.int64)
+    matched = np.zeros(det_counts.sum(), dtype=bool)
+    pair_image, within = expand_segments(gt_counts * det_counts)
+    if len(pair_image) == 0:
+        return matched
+    # pairs ground truth after ground truth within an image, as np.repeat
+    # and np.tile lay them out
+    gt_local = within // det_counts[pair_image]
+    det_local = within % det_counts[pair_image]
+    gt_index = (np.cumsum(gt_counts) - gt_counts)[pair_image] + gt_local
+    det_index = (np.cumsum(det_counts) - det_counts)[pair_image] + det_local
+    # only the images' own boxes: no empty array changes their dtype
+    ious = box_iou(
+        np.concatenate([b for b in gt_boxes if len(b)])[gt_index],
+        np.concatenate(det_boxes)[det_index],
+        is_aligned=True)
+
+    def first_best(group: np.ndarray, size: int,
+                   candidate: np.ndarray) -> np.ndarray:
+        """Per group, the smallest candidate of the largest IoU."""
+        best = np.full(size, -np.inf, dtype=ious.dtype)
+        np.maximum.at(best, group, ious)
+        first = np.full(size, np.iinfo(np.int64).max)
+        np.minimum.at(
+            first, group,
+            np.where(ious == best[group], candidate,
+                     np.iinfo(np.int64).max))
+        return first
+
+    best_gt = first_best(det_index, len(matched), gt_local)
+    best_det = first_best(gt_index, int(gt_counts.sum()), det_local)
+    pairs = (ious >= iou_thr) & (best_gt[det_index] == gt_local) & (
+        best_det[gt_index] == det_local)
+    matched[det_index[pairs]] = True
+    return matched
 
 
 def evaluate_detection(
@@ -127,14 +132,8 @@ def evaluate_detection(
     scored = [image for image in images if len(image[1])]
     if not scored:
         return 0.0, 0.0
-    ious = iter(
-        _iou_blocks([gts for gts, _, _ in scored if len(gts)],
-                    [dets for gts, dets, _ in scored if len(gts)]))
-    y_true = [
-        mutual_best_matches(next(ious), iou_thr) if len(gts) else np.zeros(
-            len(dets), dtype=bool) for gts, dets, _ in scored
-    ]
-    recall = int(sum(matched.sum() for matched in y_true)) / num_gt
+    y_true = _matched_detections([gts for gts, _, _ in scored],
+                                 [dets for _, dets, _ in scored], iou_thr)
+    recall = int(y_true.sum()) / num_gt
     return recall, average_precision(
-        np.concatenate(y_true),
-        np.concatenate([scores for _, _, scores in scored])) * recall
+        y_true, np.concatenate([scores for _, _, scores in scored])) * recall

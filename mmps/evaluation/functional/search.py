@@ -32,6 +32,7 @@ import numpy as np
 from mmps.structures import box_iou
 from mmps.utils.topk import sorted_top_k
 from .cbgm import QueryContext, context_rescore
+from .segments import expand_segments
 
 
 @dataclass
@@ -128,25 +129,6 @@ def iou_threshold(gt_boxes: np.ndarray) -> np.ndarray:
     return np.minimum(0.5, w * h / ((w + 10) * (h + 10)))
 
 
-def _expand(counts: np.ndarray) -> tuple:
-    """For segments of given lengths: segment and offset of each element.
-
-    Args:
-        counts (np.ndarray): Length of each segment, shape (S, ); may be
-            empty or all zero (a chunk of queries without ground truth).
-
-    Returns:
-        tuple[np.ndarray, np.ndarray]: Segment and offset within it of each
-        element, each of shape (sum(counts), ).
-    """
-    counts = np.asarray(counts, dtype=np.int64)
-    segment = np.repeat(np.arange(len(counts)), counts)
-    # each segment's start, with one entry per segment even when S is 0
-    starts = np.cumsum(counts) - counts
-    offset = np.arange(counts.sum()) - np.repeat(starts, counts)
-    return segment, offset
-
-
 class _Candidates:
     """The ranked lists of a chunk of queries, as padded matrices.
 
@@ -169,7 +151,7 @@ class _Candidates:
         running = np.cumsum(pair_count) - pair_count
         query_start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         pair_column = running - query_start[pair_query]
-        entry_pair, within = _expand(pair_count)
+        entry_pair, within = expand_segments(pair_count)
         self.rows = pair_query[entry_pair]
         self.columns = pair_column[entry_pair] + within
         self.det_index = detections.det_start[pair_image][entry_pair] + within
@@ -197,9 +179,21 @@ class _Candidates:
             scores[self.rows, self.columns] = dense_scores[self.rows,
                                                            self.det_index]
         elif len(self.rows):
-            scores[self.rows, self.columns] = np.einsum(
-                'nd,nd->n', query_embeddings[self.rows],
-                detections.embeddings[self.det_index])
+            gathered = detections.embeddings[self.det_index]
+            similarities = np.empty(
+                len(self.rows), np.result_type(query_embeddings, gathered))
+            # the rows of a query are one run: its embedding is broadcast
+            # along them, not copied once per candidate
+            ends = np.searchsorted(self.rows, np.arange(1, self.shape[0] + 1))
+            start = 0
+            for query, end in enumerate(ends.tolist()):
+                similarities[start:end] = np.einsum(
+                    'nd,nd->n',
+                    np.broadcast_to(query_embeddings[query],
+                                    (end - start, gathered.shape[1])),
+                    gathered[start:end])
+                start = end
+            scores[self.rows, self.columns] = similarities
         return scores
 
 
@@ -228,7 +222,7 @@ def _true_positives(candidates: _Candidates, scores: np.ndarray,
     position = order[np.searchsorted(pair_key[order], gt_key)]
     start = candidates.pair_column[position]
     count = detections.det_count[gt_image]
-    entry_gt, within = _expand(count)
+    entry_gt, within = expand_segments(count)
     row = gt_query[entry_gt]
     column = start[entry_gt] + within
     det = detections.det_start[gt_image][entry_gt] + within

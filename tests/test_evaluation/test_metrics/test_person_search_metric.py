@@ -11,6 +11,8 @@ import torch.multiprocessing as mp
 
 from mmps.datasets import GalleryQueryDataset
 from mmps.evaluation import PersonSearchMetric, make_record
+from mmps.evaluation.metrics import search_records
+from mmps.evaluation.metrics.search_records import check_records, split_records
 from mmps.registry import METRICS
 from ..._fixtures import CUHK_TESTS, write_cuhk_sysu, write_cuhk_sysu_subset
 
@@ -433,6 +435,40 @@ def test_bad_record_types_raise(name, value, message):
         records[0][name] = value
     with pytest.raises(ValueError, match=message):
         PersonSearchMetric(protocol='prw').compute_metrics(records)
+
+
+def test_valid_records_are_checked_all_at_once(monkeypatch):
+    """Valid records, SeqNet's context arrays included, pass the checks of
+    all records at once; a problem they miss by design (a norm just within
+    the tolerance) goes to the checks record by record, which decide."""
+    records = [make_record(s) for s in _prw_samples()]
+    gallery, queries = split_records(records)
+    queries[0].update(
+        context_bboxes=np.array([[0, 0, 20, 40]], np.float32),
+        context_scores=np.ones(1, np.float32),
+        context_embeddings=np.array([[1, 0]], np.float32))
+    assert search_records._all_arrays_valid(gallery + queries, len(gallery))
+    one_by_one = []
+    check_array = search_records._check_array
+    monkeypatch.setattr(
+        search_records, '_check_array',
+        lambda *args: one_by_one.append(1) or check_array(*args))
+    check_records(gallery, queries)
+    assert not one_by_one
+    # 1 + 0.995e-3 passes the tolerance of 1e-3, not the fast path's
+    gallery[1]['embeddings'] = gallery[1]['embeddings'] * (1 + 0.995e-3)
+    assert not search_records._all_arrays_valid(gallery + queries,
+                                                len(gallery))
+    check_records(gallery, queries)
+    assert one_by_one
+    queries[0]['context_embeddings'] = np.array([[1, 0, 0]], np.float32)
+    assert not search_records._all_arrays_valid(gallery + queries,
+                                                len(gallery))
+    with pytest.raises(
+            ValueError,
+            match=r'context_embeddings has shape '
+            r'\(1, 3\), expected \(K, D\) with D = 2'):
+        check_records(gallery, queries)
 
 
 def test_missing_gallery_image_raises(tmp_path):
