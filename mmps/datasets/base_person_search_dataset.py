@@ -1,6 +1,6 @@
 # Copyright (c) mmps contributors. All rights reserved.
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 from mmdet.datasets import BaseDetDataset
@@ -10,34 +10,6 @@ from .file_checks import check_dir
 from .image_headers import read_image_sizes
 from .validation_split import (VAL_SPLIT_DEFAULTS, choose_validation_split,
                                gallery_entries, holdout_entries, query_entries)
-
-
-def make_instances(
-        boxes: np.ndarray,
-        person_ids: np.ndarray,
-        ignore_flags: Optional[np.ndarray] = None) -> List[Dict[str, Any]]:
-    """mmdet ``instances`` of person boxes.
-
-    Args:
-        boxes (np.ndarray): ``x1, y1, x2, y2`` boxes, shape (N, 4).
-        person_ids (np.ndarray): Person id of each box, shape (N, ).
-        ignore_flags (np.ndarray, optional): 1 for a box to ignore, shape
-            (N, ). Defaults to all 0.
-
-    Returns:
-        list[dict]: One dict per box with ``bbox``, ``bbox_label`` 0,
-        ``ignore_flag`` and ``person_id``.
-    """
-    if ignore_flags is None:
-        ignore_flags = np.zeros(len(boxes), dtype=np.int64)
-    return [
-        dict(
-            bbox=[float(v) for v in box],
-            bbox_label=0,
-            ignore_flag=int(ignore),
-            person_id=int(pid))
-        for box, pid, ignore in zip(boxes, person_ids, ignore_flags)
-    ]
 
 
 class BasePersonSearchDataset(BaseDetDataset):
@@ -192,8 +164,8 @@ class BasePersonSearchDataset(BaseDetDataset):
             cam_ids: Optional[Sequence[Optional[int]]] = None,
             query_indices: Optional[Sequence[int]] = None,
             ignore_flags: Optional[Sequence[np.ndarray]] = None) -> List[dict]:
-        """Entries ``img_id`` 0..N-1, each as :meth:`make_data_info` makes
-        it, with the boxes of all entries checked and clipped at once.
+        """The ``data_list`` entries ``img_id`` 0..N-1 of a split, the boxes
+        of all entries checked and clipped to their images at once.
 
         Args:
             filenames (Sequence[str]): Image file names relative to
@@ -213,12 +185,16 @@ class BasePersonSearchDataset(BaseDetDataset):
                 ignore, per entry (n_i, ).
 
         Returns:
-            list[dict]: The entries, equal to those of
-            :meth:`make_data_info`.
+            list[dict]: Per image: ``img_path``, ``img_id``, ``width``,
+            ``height``, ``instances`` (per box: ``bbox`` clipped, float32
+            values, ``bbox_label`` 0, ``ignore_flag``, ``person_id``), and
+            ``cam_id`` when known, ``is_query`` and ``query_index`` for
+            queries.
 
         Raises:
-            ValueError: The error of :meth:`make_data_info` for the first
-                entry with a bad box.
+            ValueError: Naming the first box that is not finite or has no
+                area inside its image (:func:`check_boxes`,
+                :func:`clip_boxes_to_image`), with its file and image.
         """
         count = len(filenames)
         boxes = [np.asarray(b, dtype=np.float64).reshape(-1, 4) for b in boxes]
@@ -230,12 +206,14 @@ class BasePersonSearchDataset(BaseDetDataset):
         valid = np.isfinite(flat).all(axis=1)
         for box in (flat, clipped):
             valid &= (box[:, 2] > box[:, 0]) & (box[:, 3] > box[:, 1])
-        if not valid.all():  # make_data_info names the first bad box
-            for index in range(count):
-                self.make_data_info(
-                    index, filenames[index], boxes[index], person_ids[index],
-                    where if isinstance(where, str) else where[index],
-                    sizes[index])
+        # the checks name the first bad box (the same conditions, entry by
+        # entry): ``where (filename): box j ...``
+        for index in np.unique(np.repeat(np.arange(count), lengths)[~valid]):
+            named = (where if isinstance(where, str) else
+                     where[index]) + f' ({filenames[index]})'
+            width, height = (int(v) for v in sizes[index])
+            clip_boxes_to_image(
+                check_boxes(boxes[index], named), width, height, named)
         rows = clipped.astype(np.float32).tolist()
         ids = np.concatenate([np.asarray(p).reshape(-1) for p in person_ids] +
                              [np.zeros(0)]).astype(np.int64).tolist()
@@ -266,50 +244,3 @@ class BasePersonSearchDataset(BaseDetDataset):
                     is_query=True, query_index=query_indices[index])
             data_list.append(data_info)
         return data_list
-
-    def make_data_info(self,
-                       img_id: int,
-                       filename: str,
-                       boxes: np.ndarray,
-                       person_ids: np.ndarray,
-                       where: str,
-                       image_size: Tuple[int, int],
-                       cam_id: Optional[int] = None,
-                       query_index: Optional[int] = None,
-                       ignore_flags: Optional[np.ndarray] = None) -> dict:
-        """One ``data_list`` entry; boxes are checked against the image.
-
-        Args:
-            img_id (int): Index of the entry.
-            filename (str): Image file name relative to :attr:`img_dir`.
-            boxes (np.ndarray): ``x1, y1, x2, y2`` boxes, shape (N, 4);
-                finite and with area, else a ValueError names the box.
-            person_ids (np.ndarray): Person id of each box, shape (N, ).
-            where (str): Annotation file of the boxes, for errors.
-            image_size (tuple[int, int]): ``(width, height)`` of the image,
-                from :meth:`read_image_sizes`.
-            cam_id (int, optional): Camera of the image.
-            query_index (int, optional): Index of the query, for the query
-                split.
-            ignore_flags (np.ndarray, optional): 1 for boxes to ignore,
-                shape (N, ).
-
-        Returns:
-            dict: The entry.
-        """
-        width, height = (int(v) for v in image_size)
-        where = f'{where} ({filename})'
-        boxes = clip_boxes_to_image(
-            check_boxes(np.asarray(boxes).reshape(-1, 4), where), width,
-            height, where)
-        data_info = dict(
-            img_path=self.image_path(filename),
-            img_id=img_id,
-            width=width,
-            height=height,
-            instances=make_instances(boxes, person_ids, ignore_flags))
-        if cam_id is not None:
-            data_info['cam_id'] = cam_id
-        if query_index is not None:
-            data_info.update(is_query=True, query_index=query_index)
-        return data_info
